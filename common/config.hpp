@@ -1,0 +1,46 @@
+#pragma once
+// Loads a process config file: Protobuf text format against the schema in
+// proto/config.proto. A typo'd key or a bad value stops start-up with
+// "file:line:column: what is wrong", the way chasquid does it.
+#include <google/protobuf/message.h>
+#include <google/protobuf/text_format.h>
+
+#include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace mailpipe {
+
+class ConfigError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A parsed file plus where each field was, so checks after parsing can
+// still point at a line and column.
+class ConfigFile final {
+ public:
+  // Throws ConfigError on unreadable file or syntax/unknown-key errors.
+  static ConfigFile parse(const std::string& path, google::protobuf::Message& out);
+
+  // "path:line:col" of a (nested) field, e.g. where({"limits", "max_recipients"});
+  // "path" alone when the field is not in the file.
+  std::string where(std::initializer_list<std::string_view> field_path, int index = -1) const;
+
+  [[noreturn]] void fail(std::initializer_list<std::string_view> field_path, std::string_view message,
+                         int index = -1) const;
+  // For a key that must be present.
+  void require(bool present, std::string_view key) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  ConfigFile(std::string path, const google::protobuf::Message& root);
+  std::string path_;
+  const google::protobuf::Descriptor* root_descriptor_;
+  std::unique_ptr<google::protobuf::TextFormat::ParseInfoTree> tree_;
+};
+
+}  // namespace mailpipe
