@@ -1,0 +1,49 @@
+#include "common/process.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace mailpipe {
+
+ProcessArgs parse_process_args(int argc, char** argv, std::string_view process_name) {
+  ProcessArgs args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      args.config_path = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      args.config_path = std::string(arg.substr(9));
+    } else if (arg == "--check") {
+      args.check_only = true;
+    } else {
+      args.config_path.clear();
+      break;
+    }
+  }
+  if (args.config_path.empty()) {
+    std::fprintf(stderr, "usage: %.*s --config FILE [--check]\n", static_cast<int>(process_name.size()),
+                 process_name.data());
+    std::exit(2);
+  }
+  return args;
+}
+
+std::string default_hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+void stop_on_signals(asio::io_context& io, std::function<void(int)> on_stop) {
+  std::signal(SIGPIPE, SIG_IGN);
+  auto signals = std::make_shared<asio::signal_set>(io, SIGTERM, SIGINT);
+  signals->async_wait([signals, on_stop = std::move(on_stop)](const asio::error_code& ec, int signal) {
+    if (!ec) on_stop(signal);
+  });
+}
+
+}  // namespace mailpipe

@@ -1,0 +1,94 @@
+#include "common/smtp/listener.hpp"
+
+#include <stdexcept>
+
+#include "common/log.hpp"
+
+namespace mailpipe::smtp {
+
+asio::ip::tcp::endpoint parse_listen_address(std::string_view address) {
+  std::string host;
+  std::string_view port;
+  if (address.starts_with('[')) {
+    const std::size_t close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      throw std::invalid_argument("listen address '" + std::string(address) + "': expected [ipv6]:port");
+    }
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+  } else {
+    const std::size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      throw std::invalid_argument("listen address '" + std::string(address) + "': expected ip:port");
+    }
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  asio::error_code ec;
+  const auto ip = asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument("listen address '" + std::string(address) + "': bad IP address");
+  unsigned number = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || number > 65535) {
+      throw std::invalid_argument("listen address '" + std::string(address) + "': bad port");
+    }
+    number = number * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port.empty() || number > 65535) {
+    throw std::invalid_argument("listen address '" + std::string(address) + "': bad port");
+  }
+  return {ip, static_cast<unsigned short>(number)};
+}
+
+Listener::Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
+                   asio::ssl::context* tls, Policy& policy, MessageSink& sink)
+    : io_(io), acceptor_(io), settings_(std::move(settings)), tls_(tls), policy_(policy), sink_(sink) {
+  const auto endpoint = parse_listen_address(address);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void Listener::close() {
+  asio::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+std::string Listener::local_address() const {
+  asio::error_code ec;
+  const auto endpoint = acceptor_.local_endpoint(ec);
+  if (ec) return "closed";
+  const auto ip = endpoint.address();
+  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(endpoint.port());
+}
+
+asio::awaitable<void> Listener::accept_loop() {
+  while (acceptor_.is_open()) {
+    asio::error_code ec;
+    asio::ip::tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // EMFILE and friends: say so and back off instead of spinning.
+      log::error("accept_failed").kv("listen", local_address()).kv("error", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
+  try {
+    Session session(Connection(std::move(socket), tls_), settings_, policy_, sink_);
+    co_await session.run();
+  } catch (const std::exception& e) {
+    // A bug, not a client's fault: log it, drop this session, keep serving.
+    log::error("session_failed").kv("error", e.what());
+  }
+}
+
+}  // namespace mailpipe::smtp

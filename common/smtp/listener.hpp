@@ -1,0 +1,40 @@
+#pragma once
+// Accepts SMTP connections on one address and runs a Session for each, all
+// on the one event loop (no thread per connection).
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/smtp/policy.hpp"
+#include "common/smtp/session.hpp"
+
+namespace mailpipe::smtp {
+
+// "127.0.0.1:587", "[::1]:587". Throws std::invalid_argument saying why.
+asio::ip::tcp::endpoint parse_listen_address(std::string_view address);
+
+class Listener final {
+ public:
+  // Binds at once (so a busy port fails start-up); `tls` may be null when
+  // no certificate is configured (then neither STARTTLS nor implicit TLS).
+  Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
+           asio::ssl::context* tls, Policy& policy, MessageSink& sink);
+
+  void start();
+  void close();
+  std::string local_address() const;
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+
+  asio::io_context& io_;
+  asio::ip::tcp::acceptor acceptor_;
+  SessionSettings settings_;
+  asio::ssl::context* tls_;
+  Policy& policy_;
+  MessageSink& sink_;
+};
+
+}  // namespace mailpipe::smtp

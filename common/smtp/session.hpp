@@ -1,0 +1,93 @@
+#pragma once
+// One SMTP server session (RFC 5321), as one coroutine that reads like the
+// dialogue: greet, then read a command, dispatch it to the handler of its
+// verb, send the handler's reply. A watchdog awaited alongside enforces the
+// idle and whole-session deadlines (RFC 5321 4.5.3.2).
+//
+// Security stance: every byte here comes from an untrusted peer. Lines are
+// bounded (LineReader), the message is bounded (DataReader), errors and AUTH
+// failures are counted and end the session, plaintext pipelined behind
+// STARTTLS is dropped (CVE-2011-0411), only CRLF.CRLF ends DATA
+// (CVE-2023-51764), and no password or AUTH blob is ever logged.
+#include <array>
+#include <asio.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/smtp/command.hpp"
+#include "common/smtp/connection.hpp"
+#include "common/smtp/line_reader.hpp"
+#include "common/smtp/policy.hpp"
+#include "common/smtp/reply.hpp"
+#include "config.pb.h"
+
+namespace mailpipe::smtp {
+
+struct SessionSettings {
+  std::string hostname;      // in the banner, EHLO and Received
+  v1::SmtpLimits limits;
+  bool implicit_tls = false; // RFC 8314: handshake before the greeting
+};
+
+class Session final {
+ public:
+  Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink);
+
+  // Runs the whole session and closes the connection.
+  asio::awaitable<void> run();
+
+ private:
+  // What a handler asks the dialogue loop to do after its reply.
+  enum class Next { proceed, close, start_tls, read_data, authenticate };
+  struct Outcome {
+    Reply reply;
+    Next next = Next::proceed;
+  };
+
+  asio::awaitable<void> dialogue();
+  asio::awaitable<void> watchdog();
+
+  // I/O. read_line returns nullopt when the client is gone.
+  asio::awaitable<std::optional<LineReader::Result>> read_line();
+  asio::awaitable<bool> read_more();
+  void queue_reply(const Reply& reply);
+  asio::awaitable<bool> flush();
+
+  Outcome dispatch(const Command& command);
+  Outcome on_helo(const Command& command, bool extended);
+  Outcome on_mail(const Command& command);
+  Outcome on_rcpt(const Command& command);
+  Outcome on_data(const Command& command);
+  Outcome on_rset();
+  Outcome on_starttls(const Command& command);
+  Outcome on_auth_command(const Command& command);
+  std::string ehlo_keywords() const;
+
+  asio::awaitable<Reply> receive_data();
+  asio::awaitable<bool> start_tls();
+  // AUTH exchange (session_auth.cpp). Returns false when the session must end.
+  asio::awaitable<bool> authenticate(std::string mechanism_and_response);
+  asio::awaitable<std::optional<std::string>> read_auth_response(std::string_view challenge);
+  asio::awaitable<bool> finish_auth(std::string user, std::string password);
+
+  void reset_transaction();
+  bool count_error(const Reply& reply);
+
+  Connection connection_;
+  const SessionSettings& settings_;
+  Policy& policy_;
+  MessageSink& sink_;
+  LineReader reader_;
+  std::string out_;
+  std::array<char, 16 * 1024> read_buffer_;
+  SessionInfo info_;
+  std::optional<Transaction> transaction_;
+  unsigned errors_ = 0;
+  unsigned auth_failures_ = 0;
+  bool closing_ = false;
+  std::chrono::steady_clock::time_point idle_deadline_;
+  std::chrono::steady_clock::time_point session_deadline_;
+};
+
+}  // namespace mailpipe::smtp

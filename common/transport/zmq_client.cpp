@@ -1,0 +1,62 @@
+#include "common/transport/zmq_client.hpp"
+
+#include "common/log.hpp"
+
+namespace mailpipe::transport {
+
+ZmqClient::ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints)
+    : io_(io), socket_(io, context, zmq::socket_type::dealer) {
+  socket_.raw().set(zmq::sockopt::immediate, 1);
+  for (const auto& endpoint : endpoints) socket_.raw().connect(endpoint);
+  socket_.start([this](Parts&& parts) { on_message(std::move(parts)); });
+}
+
+void ZmqClient::on_message(Parts&& parts) {
+  // DEALER: exactly one frame per reply.
+  if (parts.size() != 1) {
+    log::warning("zmq_reply_malformed").kv("frames", parts.size());
+    return;
+  }
+  v1::Frame frame;
+  if (!frame.ParseFromArray(parts[0].data(), static_cast<int>(parts[0].size()))) {
+    log::warning("zmq_reply_unparseable").kv("bytes", parts[0].size());
+    return;
+  }
+  const auto it = pending_.find(frame.request_id());
+  if (it == pending_.end()) {
+    // The request timed out already; its sender has answered 4xx and the
+    // message will come again. Nothing to do.
+    log::debug("zmq_reply_late").kv("request_id", frame.request_id());
+    return;
+  }
+  it->second->reply = std::move(frame);
+  it->second->timer.cancel();
+}
+
+asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request,
+                                                             std::chrono::milliseconds timeout) {
+  const uint64_t id = next_id_++;
+  request.set_request_id(id);
+  std::string bytes = request.SerializeAsString();
+
+  auto pending = std::make_shared<Pending>(io_);
+  pending_.emplace(id, pending);
+  struct Erase {
+    ZmqClient* self;
+    uint64_t id;
+    ~Erase() { self->pending_.erase(id); }
+  } erase{this, id};
+
+  Parts parts;
+  parts.emplace_back(bytes.data(), bytes.size());
+  if (!socket_.send(std::move(parts))) co_return std::nullopt;
+
+  pending->timer.expires_after(timeout);
+  if (!pending->reply) {
+    asio::error_code ec;
+    co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return std::move(pending->reply);
+}
+
+}  // namespace mailpipe::transport

@@ -1,0 +1,51 @@
+#pragma once
+// Request/reply over a ZeroMQ DEALER socket: each request gets an id, the
+// reply carries it back, and a request that gets no reply within its timeout
+// returns nothing. The caller turns "nothing" into a 4xx so the sender keeps
+// its mail (DESIGN rule 1).
+//
+// A DEALER connected to several endpoints spreads requests round-robin over
+// the live peers; ZMQ_IMMEDIATE keeps requests off connections that are not
+// up, so with no live peer a request fails at once instead of waiting for
+// its timeout.
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/transport/zmq_socket.hpp"
+#include "mailpipe.pb.h"
+
+namespace mailpipe::transport {
+
+class ZmqClient final {
+ public:
+  ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints);
+  ZmqClient(const ZmqClient&) = delete;
+  ZmqClient& operator=(const ZmqClient&) = delete;
+
+  // Sends `request` (its request_id is overwritten) and waits for the reply.
+  // nullopt: not sent (no live peer) or no reply within `timeout`.
+  asio::awaitable<std::optional<v1::Frame>> request(v1::Frame request, std::chrono::milliseconds timeout);
+
+  void close() { socket_.close(); }
+
+ private:
+  struct Pending {
+    explicit Pending(asio::io_context& io) : timer(io) {}
+    asio::steady_timer timer;
+    std::optional<v1::Frame> reply;
+  };
+  void on_message(Parts&& parts);
+
+  asio::io_context& io_;
+  ZmqSocket socket_;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending_;
+};
+
+}  // namespace mailpipe::transport

@@ -1,0 +1,74 @@
+// mda — mail delivery agent: final delivery into Maildirs.
+//
+// Answers Deliver requests on its ZeroMQ endpoint. For each recipient it
+// writes one file in <mail_root>/<domain>/<user>/ following the Maildir
+// spec (tmp/, fsync, new/, fsync the directory) with Return-Path and
+// Delivered-To on top, and answers DELIVERED only once the file is durable,
+// TEMPFAIL or PERMFAIL otherwise. Anyone may replace this process with
+// their own that speaks the Deliver contract of proto/mailpipe.proto.
+//
+// Trusts: nothing in a Deliver (recipient names are checked before they
+// become paths). Config (MdaConfig in proto/config.proto): endpoint,
+// mail_root, hostname, log.
+#include <exception>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/process.hpp"
+#include "common/transport/zmq_server.hpp"
+#include "config.pb.h"
+#include "mda/maildir_delivery.hpp"
+
+namespace {
+
+using namespace mailpipe;
+
+int run(const ProcessArgs& args) {
+  v1::MdaConfig config;
+  const ConfigFile file = ConfigFile::parse(args.config_path, config);
+  file.require(config.has_endpoint(), "endpoint");
+  file.require(config.has_mail_root(), "mail_root");
+  log::init("mda", config.log().debug());
+  if (args.check_only) return 0;
+
+  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
+  mda::MaildirDelivery delivery({config.mail_root(), hostname});
+
+  asio::io_context io(1);
+  zmq::context_t zmq_context(1);
+  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&delivery](v1::Frame request) -> asio::awaitable<v1::Frame> {
+    v1::Frame response;
+    if (request.has_deliver()) {
+      *response.mutable_deliver_reply() = delivery.deliver(request.deliver());
+    } else {
+      auto* status = response.mutable_error()->mutable_status();
+      status->set_code(502);
+      status->set_enhanced("5.5.1");
+      status->set_text("This endpoint takes Deliver requests only");
+    }
+    co_return response;
+  });
+
+  stop_on_signals(io, [&](int signal) {
+    log::info("stopping").kv("signal", signal);
+    server.close();
+    io.stop();
+  });
+  log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root());
+  io.run();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const ProcessArgs args = parse_process_args(argc, argv, "mda");
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    mailpipe::log::init("mda", false);
+    mailpipe::log::error("startup_failed").kv("error", e.what());
+    return 1;
+  }
+}

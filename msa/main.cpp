@@ -1,0 +1,108 @@
+// msa — mail submission agent (RFC 6409).
+//
+// Accepts mail from users' clients on the submission ports: STARTTLS
+// (587, RFC 3207) and implicit TLS (465, RFC 8314). Requires TLS and then
+// AUTH (PLAIN or LOGIN, checked against a Dovecot passwd-file), lets a user
+// send only as themselves, adds Received (and Date, Message-ID when
+// missing), and hands each message to an MTA intake as a Submit over
+// ZeroMQ. It answers 250 only after the MTA says the message is durable.
+//
+// Trusts: nothing from the network; the MTA's answers are passed on.
+// Config (MsaConfig in proto/config.proto): hostname, listen, tls,
+// passwd_file, mta_endpoint, submit_timeout_ms, limits, log.
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include "common/auth/passwd_file.hpp"
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/process.hpp"
+#include "common/smtp/listener.hpp"
+#include "common/tls/server_context.hpp"
+#include "common/transport/zmq_client.hpp"
+#include "config.pb.h"
+#include "msa/mta_submitter.hpp"
+#include "msa/submission_policy.hpp"
+
+namespace {
+
+using namespace mailpipe;
+
+// Start-up checks that the schema alone cannot express.
+void validate(const v1::MsaConfig& config, const ConfigFile& file) {
+  if (config.listen_size() == 0) file.fail({"listen"}, "at least one listener is required");
+  for (int i = 0; i < config.listen_size(); ++i) {
+    try {
+      smtp::parse_listen_address(config.listen(i).address());
+    } catch (const std::invalid_argument& e) {
+      file.fail({"listen", "address"}, e.what(), i);
+    }
+  }
+  if (!config.has_tls()) file.fail({"tls"}, "submission needs TLS: set tls { cert_file key_file }");
+  file.require(config.has_passwd_file(), "passwd_file");
+  if (config.mta_endpoint_size() == 0) file.fail({"mta_endpoint"}, "at least one MTA endpoint is required");
+  if (config.submit_timeout_ms() == 0) file.fail({"submit_timeout_ms"}, "must be > 0");
+}
+
+int run(const ProcessArgs& args) {
+  v1::MsaConfig config;
+  const ConfigFile file = ConfigFile::parse(args.config_path, config);
+  validate(config, file);
+  log::init("msa", config.log().debug());
+  if (args.check_only) return 0;
+
+  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
+  const auth::PasswdFile users = auth::PasswdFile::load(config.passwd_file());
+  asio::ssl::context tls = tls::make_server_context(config.tls());
+
+  asio::io_context io(1);
+  zmq::context_t zmq_context(1);
+  asio::thread_pool hashing(2);
+  transport::ZmqClient mta(io, zmq_context,
+                           std::vector<std::string>(config.mta_endpoint().begin(), config.mta_endpoint().end()));
+  msa::SubmissionPolicy policy(users, hashing);
+  msa::MtaSubmitter submitter(mta, hostname, std::chrono::milliseconds(config.submit_timeout_ms()));
+
+  std::vector<std::unique_ptr<smtp::Listener>> listeners;
+  for (const auto& listen : config.listen()) {
+    smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT};
+    listeners.push_back(
+        std::make_unique<smtp::Listener>(io, listen.address(), settings, &tls, policy, submitter));
+  }
+  for (auto& listener : listeners) listener->start();
+
+  stop_on_signals(io, [&](int signal) {
+    log::info("stopping").kv("signal", signal);
+    for (auto& listener : listeners) listener->close();
+    mta.close();
+    io.stop();
+  });
+
+  {
+    auto ready = log::info("ready");  // written at the end of this block
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      ready.kv(config.listen(static_cast<int>(i)).tls() == v1::IMPLICIT ? "listen_tls" : "listen_starttls",
+               listeners[i]->local_address());
+    }
+    ready.kv("users", users.size()).kv("mta", config.mta_endpoint(0));
+  }
+  io.run();
+  hashing.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const ProcessArgs args = parse_process_args(argc, argv, "msa");
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    // Start-up failure: say what and where, for the operator.
+    mailpipe::log::init("msa", false);
+    mailpipe::log::error("startup_failed").kv("error", e.what());
+    return 1;
+  }
+}

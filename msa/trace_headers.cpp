@@ -1,0 +1,85 @@
+#include "msa/trace_headers.hpp"
+
+#include <strings.h>
+
+namespace mailpipe::msa {
+namespace {
+
+// The HELO name comes from the client: keep it to printable ASCII so it
+// cannot break the header (the parser already bounded its length).
+std::string header_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte > 0x20 && byte < 0x7f && c != '(' && c != ')') ? c : '?';
+  }
+  return out.empty() ? "unknown" : out;
+}
+
+// Offset of the end of the header section: just past the CRLF of the last
+// header line, i.e. where the empty line starts (or the end of the message
+// when there is no body).
+std::size_t header_section_end(std::string_view message) {
+  if (message.starts_with("\r\n")) return 0;
+  const std::size_t blank = message.find("\r\n\r\n");
+  if (blank == std::string_view::npos) return message.size();
+  return blank + 2;
+}
+
+}  // namespace
+
+std::string rfc5322_date(std::time_t when) {
+  std::tm local{};
+  localtime_r(&when, &local);
+  // We never call setlocale(), so %a and %b are the C locale's English names.
+  char text[64];
+  const std::size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S %z", &local);
+  return std::string(text, n);
+}
+
+std::string received_header(const TraceInfo& trace) {
+  std::string header = "Received: from " + header_safe(trace.helo) + " ([" + trace.client_address + "])\r\n";
+  if (!trace.tls_version.empty()) {
+    header += "\t(using " + trace.tls_version + " with cipher " + trace.tls_cipher + ")\r\n";
+  }
+  header += "\tby " + trace.hostname + " (mailpipe) with ESMTPSA id " + trace.queue_id + ";\r\n";
+  header += "\t" + rfc5322_date(trace.when) + "\r\n";
+  return header;
+}
+
+bool has_header(std::string_view message, std::string_view name) {
+  const std::string_view headers = message.substr(0, header_section_end(message));
+  std::size_t pos = 0;
+  while (pos < headers.size()) {
+    const std::size_t end = headers.find("\r\n", pos);
+    const std::string_view line = headers.substr(pos, end == std::string_view::npos ? headers.npos : end - pos);
+    if (line.size() > name.size() && line[name.size()] == ':' &&
+        strncasecmp(line.data(), name.data(), name.size()) == 0) {
+      return true;
+    }
+    if (end == std::string_view::npos) break;
+    pos = end + 2;
+  }
+  return false;
+}
+
+std::string add_trace_headers(std::string_view message, const TraceInfo& trace, std::string_view unique) {
+  std::string added;
+  if (!has_header(message, "Date")) added += "Date: " + rfc5322_date(trace.when) + "\r\n";
+  if (!has_header(message, "Message-ID")) {
+    added += "Message-ID: <" + trace.queue_id + "." + std::string(unique) + "@" + trace.hostname + ">\r\n";
+  }
+  const std::size_t end = header_section_end(message);
+  std::string out = received_header(trace);
+  out.reserve(out.size() + message.size() + added.size() + 2);
+  out += message.substr(0, end);
+  // A header section without a final CRLF (a message with no body and no
+  // trailing line end) must not glue our field onto the last line.
+  if (end > 0 && !message.substr(0, end).ends_with("\r\n") && !added.empty()) out += "\r\n";
+  out += added;
+  out += message.substr(end);
+  return out;
+}
+
+}  // namespace mailpipe::msa

@@ -1,0 +1,37 @@
+#pragma once
+// The headers the MSA adds to a submitted message (RFC 6409 8): a Received
+// trace field (RFC 5321 4.4, "ESMTPSA" from RFC 3848), and Date and
+// Message-ID when the client left them out (RFC 6409 8.2, 8.3).
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace mailpipe::msa {
+
+struct TraceInfo {
+  std::string helo;
+  std::string client_address;
+  std::string tls_version;
+  std::string tls_cipher;
+  std::string hostname;  // ours
+  std::string queue_id;
+  std::time_t when = 0;
+};
+
+// RFC 5322 3.3 date-time in local time with a numeric zone:
+// "Mon, 23 Nov 2026 10:00:00 +0100".
+std::string rfc5322_date(std::time_t when);
+
+// "Received: from ...\r\n\t...;\r\n\t<date>\r\n"
+std::string received_header(const TraceInfo& trace);
+
+// True when the header section (before the first empty line) has a field
+// of this name (case-insensitive, continuation lines skipped).
+bool has_header(std::string_view message, std::string_view name);
+
+// Returns the message with the Received field on top, and Date and
+// Message-ID appended to the header section when missing. `message` has
+// CRLF line ends. `unique` makes the Message-ID unique beyond the queue id.
+std::string add_trace_headers(std::string_view message, const TraceInfo& trace, std::string_view unique);
+
+}  // namespace mailpipe::msa

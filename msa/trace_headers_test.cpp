@@ -1,0 +1,81 @@
+#include "msa/trace_headers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace mailpipe::msa {
+namespace {
+
+TraceInfo sample_trace() {
+  TraceInfo trace;
+  trace.helo = "client.example";
+  trace.client_address = "127.0.0.1";
+  trace.tls_version = "TLSv1.3";
+  trace.tls_cipher = "TLS_AES_256_GCM_SHA384";
+  trace.hostname = "mx.example.test";
+  trace.queue_id = "01ABCDEFGHJKMNPQ";
+  trace.when = 1'800'000'000;
+  return trace;
+}
+
+TEST(TraceHeaders, DateIsRfc5322) {
+  EXPECT_TRUE(std::regex_match(rfc5322_date(1'800'000'000),
+                               std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4})")));
+}
+
+TEST(TraceHeaders, ReceivedNamesTlsAndQueueId) {
+  const std::string header = received_header(sample_trace());
+  EXPECT_TRUE(header.starts_with("Received: from client.example ([127.0.0.1])\r\n"
+                                 "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n"
+                                 "\tby mx.example.test (mailpipe) with ESMTPSA id 01ABCDEFGHJKMNPQ;\r\n\t"));
+  EXPECT_TRUE(header.ends_with("\r\n"));
+}
+
+TEST(TraceHeaders, HostileHeloCannotBreakTheHeader) {
+  TraceInfo trace = sample_trace();
+  trace.helo = "evil\r\nBcc: x";
+  const std::string header = received_header(trace);
+  EXPECT_EQ(header.find("\r\nBcc"), std::string::npos);
+  EXPECT_TRUE(header.starts_with("Received: from evil??Bcc:?x ([127.0.0.1])\r\n"));
+}
+
+TEST(TraceHeaders, AddsDateAndMessageIdAtEndOfHeaderSection) {
+  const std::string message = "Subject: hi\r\nFrom: a@b\r\n\r\nbody\r\n";
+  const std::string out = add_trace_headers(message, sample_trace(), "R4ND");
+  const std::string expected_tail = "Subject: hi\r\nFrom: a@b\r\nDate: " + rfc5322_date(1'800'000'000) +
+                                    "\r\nMessage-ID: <01ABCDEFGHJKMNPQ.R4ND@mx.example.test>\r\n\r\nbody\r\n";
+  ASSERT_TRUE(out.starts_with("Received: "));
+  EXPECT_TRUE(out.ends_with(expected_tail)) << out;
+}
+
+TEST(TraceHeaders, KeepsClientDateAndMessageId) {
+  const std::string message = "date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMESSAGE-ID: <x@y>\r\n\r\nbody\r\n";
+  const std::string out = add_trace_headers(message, sample_trace(), "R");
+  EXPECT_TRUE(out.ends_with(message));
+  EXPECT_EQ(out.find("Date: "), std::string::npos);
+}
+
+TEST(TraceHeaders, HeaderNamesInBodyDoNotCount) {
+  const std::string message = "Subject: hi\r\n\r\nDate: not a header\r\nMessage-ID: nor this\r\n";
+  EXPECT_FALSE(has_header(message, "Date"));
+  EXPECT_FALSE(has_header(message, "Message-ID"));
+}
+
+TEST(TraceHeaders, FieldNameMustBeWholeName) {
+  EXPECT_FALSE(has_header("Dates: x\r\n\r\n", "Date"));
+  EXPECT_TRUE(has_header("Date: x\r\n\r\n", "Date"));
+}
+
+TEST(TraceHeaders, MessageWithoutBodyGetsHeadersAppended) {
+  const std::string out = add_trace_headers("Subject: hi", sample_trace(), "R");
+  EXPECT_NE(out.find("Subject: hi\r\nDate: "), std::string::npos);
+}
+
+TEST(TraceHeaders, MessageWithoutHeadersGetsAHeaderSection) {
+  const std::string out = add_trace_headers("\r\nbody\r\n", sample_trace(), "R");
+  EXPECT_TRUE(out.ends_with(">\r\n\r\nbody\r\n"));
+}
+
+}  // namespace
+}  // namespace mailpipe::msa

@@ -1,0 +1,90 @@
+#include "mta/intake.hpp"
+
+#include <cerrno>
+
+#include "common/log.hpp"
+#include "common/mail/queue_id.hpp"
+#include "common/smtp/address.hpp"
+#include "common/smtp/replies.hpp"
+
+namespace mailpipe::mta {
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+v1::SubmitReply answer(const std::string& queue_id, const smtp::Reply& reply) {
+  v1::SubmitReply out;
+  out.set_queue_id(queue_id);
+  *out.mutable_status() = reply.to_status();
+  return out;
+}
+
+// The envelope crossed a process (maybe host) boundary: parse it again.
+std::optional<smtp::Reply> check_envelope(const v1::Envelope& envelope) {
+  if (envelope.recipients_size() == 0) return smtp::replies::no_valid_recipients();
+  const bool utf8 = envelope.smtputf8();
+  if (!envelope.mail_from().empty() &&
+      std::holds_alternative<smtp::AddressError>(smtp::parse_path("<" + envelope.mail_from() + ">", utf8, true))) {
+    return smtp::replies::bad_sender_syntax(envelope.mail_from());
+  }
+  for (const auto& recipient : envelope.recipients()) {
+    if (std::holds_alternative<smtp::AddressError>(
+            smtp::parse_path("<" + recipient.address() + ">", utf8, false))) {
+      return smtp::replies::bad_address_syntax(recipient.address());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Intake::Intake(Spool& spool, QueueRunner& queue) : spool_(spool), queue_(queue) {}
+
+asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
+  v1::Frame response;
+  if (request.has_submit()) {
+    *response.mutable_submit_reply() = submit(std::move(*request.mutable_submit()));
+  } else {
+    *response.mutable_error()->mutable_status() =
+        smtp::replies::make(502, "5.5.1", "This endpoint takes Submit requests only").to_status();
+  }
+  co_return response;
+}
+
+v1::SubmitReply Intake::submit(v1::Submit submit) {
+  v1::Envelope& envelope = *submit.mutable_envelope();
+  // One id follows the mail from the front end on; a front end that did not
+  // pick a usable one gets a fresh id (never trust it as a file name).
+  if (!is_valid_queue_id(envelope.queue_id())) {
+    if (!envelope.queue_id().empty()) {
+      log::warning("queue_id_replaced").kv("given", envelope.queue_id());
+    }
+    envelope.set_queue_id(new_queue_id());
+  }
+  const std::string queue_id = envelope.queue_id();
+  if (auto refusal = check_envelope(envelope)) {
+    log::warning("submit_refused").kv("queue_id", queue_id).kv("dsn", refusal->enhanced).kv("reason", refusal->text);
+    return answer(queue_id, *refusal);
+  }
+  if (envelope.received_unix_ms() <= 0) envelope.set_received_unix_ms(unix_ms_now());
+
+  v1::SpoolMessage spooled;
+  *spooled.mutable_envelope() = envelope;
+  spooled.set_message(std::move(*submit.mutable_message()));
+  if (auto error = spool_.commit(queue_id, spooled)) {
+    const bool full = error->err == ENOSPC || error->err == EDQUOT;
+    log::error("spool_write_failed").kv("queue_id", queue_id).kv("error", error->what);
+    return answer(queue_id, full ? smtp::replies::queue_full() : smtp::replies::queue_unavailable());
+  }
+  log::info("queued").kv("queue_id", queue_id).kv("from", envelope.mail_from())
+      .kv("nrcpt", envelope.recipients_size()).kv("size", spooled.message().size())
+      .kv("client", envelope.client_address()).kv("user", envelope.authenticated_user());
+  queue_.add(queue_id, envelope, initial_state(spooled, envelope.received_unix_ms()));
+  return answer(queue_id, smtp::replies::queued(queue_id));
+}
+
+}  // namespace mailpipe::mta

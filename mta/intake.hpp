@@ -1,0 +1,28 @@
+#pragma once
+// The MTA's front door for Submit requests (from an MSA or an MX front).
+// Validates the envelope at this trust boundary (the sender may be another
+// host), makes the message durable in the spool, and only then answers
+// 250 with the queue id (DESIGN rule 1). A full disk is 452 4.3.1, any
+// other failure 451 4.3.0: the sender keeps the mail and retries.
+#include <asio.hpp>
+
+#include "mailpipe.pb.h"
+#include "mta/queue_runner.hpp"
+#include "mta/spool.hpp"
+
+namespace mailpipe::mta {
+
+class Intake final {
+ public:
+  Intake(Spool& spool, QueueRunner& queue);
+
+  asio::awaitable<v1::Frame> handle(v1::Frame request);
+  // The answer to one Submit (public for tests).
+  v1::SubmitReply submit(v1::Submit submit);
+
+ private:
+  Spool& spool_;
+  QueueRunner& queue_;
+};
+
+}  // namespace mailpipe::mta

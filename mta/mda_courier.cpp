@@ -1,0 +1,53 @@
+#include "mta/mda_courier.hpp"
+
+#include <algorithm>
+
+namespace mailpipe::mta {
+namespace {
+
+v1::RecipientResult tempfail(const std::string& address, uint32_t code, const std::string& enhanced,
+                             const std::string& text) {
+  v1::RecipientResult result;
+  result.set_address(address);
+  result.set_outcome(v1::TEMPFAIL);
+  result.mutable_status()->set_code(code);
+  result.mutable_status()->set_enhanced(enhanced);
+  result.mutable_status()->set_text(text);
+  return result;
+}
+
+}  // namespace
+
+MdaCourier::MdaCourier(transport::ZmqClient& mda, std::chrono::milliseconds timeout) : mda_(mda), timeout_(timeout) {}
+
+asio::awaitable<std::map<std::string, v1::RecipientResult>> MdaCourier::deliver(
+    std::string delivery_id, const v1::Envelope& envelope, const std::vector<std::string>& recipients,
+    std::string message) {
+  v1::Frame request;
+  auto* deliver = request.mutable_deliver();
+  deliver->set_delivery_id(delivery_id);
+  *deliver->mutable_envelope() = envelope;
+  for (const auto& address : recipients) deliver->add_recipients()->set_address(address);
+  deliver->set_message(std::move(message));
+
+  const std::optional<v1::Frame> answer = co_await mda_.request(std::move(request), timeout_);
+
+  std::map<std::string, v1::RecipientResult> results;
+  if (answer && answer->has_deliver_reply() && answer->deliver_reply().delivery_id() == delivery_id) {
+    for (const auto& result : answer->deliver_reply().results()) {
+      // Only results for recipients we asked about count; an MDA cannot
+      // mark someone else delivered.
+      if (std::find(recipients.begin(), recipients.end(), result.address()) == recipients.end()) continue;
+      if (result.outcome() == v1::OUTCOME_UNSPECIFIED) continue;
+      results.emplace(result.address(), result);
+    }
+  }
+  std::string why = "MDA did not answer within deliver_timeout_ms";
+  if (answer && answer->has_error()) why = "MDA refused the request: " + answer->error().status().text();
+  for (const auto& address : recipients) {
+    if (!results.contains(address)) results.emplace(address, tempfail(address, 451, "4.4.1", why));
+  }
+  co_return results;
+}
+
+}  // namespace mailpipe::mta

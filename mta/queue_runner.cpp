@@ -1,0 +1,191 @@
+#include "mta/queue_runner.hpp"
+
+#include <random>
+
+#include "common/log.hpp"
+#include "common/smtp/address.hpp"
+#include "mta/retry.hpp"
+
+namespace mailpipe::mta {
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double jitter() {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+std::string domain_of(const std::string& address) {
+  const std::size_t at = address.rfind('@');
+  return smtp::lowercase_ascii(at == std::string::npos ? "" : address.substr(at + 1));
+}
+
+bool is_final(const v1::RecipientProgress& progress) { return progress.state() != v1::RECIPIENT_PENDING; }
+
+// Until remote delivery exists (SMTP client with MX lookup), a non-local
+// recipient waits in the queue like any deferred one and says why.
+v1::RecipientResult remote_not_available(const std::string& address) {
+  v1::RecipientResult result;
+  result.set_address(address);
+  result.set_outcome(v1::TEMPFAIL);
+  result.mutable_status()->set_code(451);
+  result.mutable_status()->set_enhanced("4.4.0");
+  result.mutable_status()->set_text("Remote delivery is not enabled on this MTA");
+  return result;
+}
+
+}  // namespace
+
+QueueRunner::QueueRunner(asio::io_context& io, Spool& spool, MdaCourier& mda, const v1::MtaConfig& config)
+    : io_(io), spool_(spool), mda_(mda), config_(config), wake_(io) {
+  for (const auto& domain : config.local_domain()) local_domains_.insert(smtp::lowercase_ascii(domain));
+}
+
+void QueueRunner::add(const std::string& queue_id, const v1::Envelope& envelope, v1::SpoolState state) {
+  if (entries_.contains(queue_id)) return;
+  Entry entry;
+  entry.envelope = envelope;
+  entry.envelope.clear_queue_id();  // the map key holds it
+  entry.state = std::move(state);
+  entries_.emplace(queue_id, std::move(entry));
+  kick();
+}
+
+void QueueRunner::start() { asio::co_spawn(io_, schedule_loop(), asio::detached); }
+
+void QueueRunner::stop() {
+  stopped_ = true;
+  wake_.cancel();
+}
+
+void QueueRunner::kick() { wake_.cancel(); }
+
+bool QueueRunner::is_local(const std::string& address) const { return local_domains_.contains(domain_of(address)); }
+
+asio::awaitable<void> QueueRunner::schedule_loop() {
+  while (!stopped_) {
+    const int64_t now = unix_ms_now();
+    int64_t earliest = INT64_MAX;
+    for (auto& [queue_id, entry] : entries_) {
+      if (entry.in_flight) continue;
+      int64_t due = INT64_MAX;
+      for (const auto& progress : entry.state.recipients()) {
+        if (!is_final(progress)) due = std::min(due, progress.next_attempt_unix_ms());
+      }
+      if (due <= now && active_ < config_.max_parallel_deliveries()) {
+        entry.in_flight = true;
+        ++active_;
+        asio::co_spawn(io_, attempt(queue_id), asio::detached);
+      } else {
+        earliest = std::min(earliest, due);
+      }
+    }
+    // Sleep until the next due attempt; add(), and the end of an attempt,
+    // wake us early. An hour bounds a sleep when nothing is due.
+    const int64_t sleep_ms = earliest == INT64_MAX ? 3'600'000 : std::max<int64_t>(earliest - now, 1);
+    wake_.expires_after(std::chrono::milliseconds(sleep_ms));
+    asio::error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
+  Entry& entry = entries_.at(queue_id);
+  const int64_t started = unix_ms_now();
+
+  std::vector<std::string> local;
+  std::map<std::string, v1::RecipientResult> results;
+  uint32_t attempt_number = 1;
+  for (const auto& progress : entry.state.recipients()) {
+    if (is_final(progress) || progress.next_attempt_unix_ms() > started) continue;
+    attempt_number = std::max(attempt_number, progress.attempts() + 1);
+    if (is_local(progress.address())) {
+      local.push_back(progress.address());
+    } else {
+      results.emplace(progress.address(), remote_not_available(progress.address()));
+    }
+  }
+
+  if (!local.empty()) {
+    auto loaded = spool_.load(queue_id);
+    if (auto* error = std::get_if<IoError>(&loaded)) {
+      log::error("spool_read_failed").kv("queue_id", queue_id).kv("error", error->what);
+      for (const auto& address : local) {
+        auto& result = results[address];
+        result.set_address(address);
+        result.set_outcome(v1::TEMPFAIL);
+        result.mutable_status()->set_code(451);
+        result.mutable_status()->set_enhanced("4.3.0");
+        result.mutable_status()->set_text("Cannot read queue file: " + error->what);
+      }
+    } else {
+      auto& message = std::get<SpooledMessage>(loaded).message;
+      v1::Envelope envelope = message.envelope();
+      const std::string delivery_id = queue_id + "." + std::to_string(attempt_number);
+      auto delivered = co_await mda_.deliver(delivery_id, envelope, local, std::move(*message.mutable_message()));
+      results.merge(delivered);
+    }
+  }
+
+  if (!stopped_) record(queue_id, entry, results, started);
+  entry.in_flight = false;
+  --active_;
+  if (std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final)) {
+    if (auto error = spool_.remove(queue_id)) {
+      log::error("spool_remove_failed").kv("queue_id", queue_id).kv("error", error->what);
+    } else {
+      log::info("removed").kv("queue_id", queue_id);
+    }
+    entries_.erase(queue_id);
+  }
+  kick();
+}
+
+void QueueRunner::record(const std::string& queue_id, Entry& entry,
+                         const std::map<std::string, v1::RecipientResult>& results, int64_t now_ms) {
+  const int64_t delay_ms = now_ms - entry.envelope.received_unix_ms();
+  for (auto& progress : *entry.state.mutable_recipients()) {
+    const auto it = results.find(progress.address());
+    if (it == results.end() || is_final(progress)) continue;
+    const v1::RecipientResult& result = it->second;
+    progress.set_attempts(progress.attempts() + 1);
+    *progress.mutable_last_status() = result.status();
+    const auto& status = result.status();
+    const char* relay = is_local(progress.address()) ? "mda" : "none";
+
+    if (result.outcome() == v1::DELIVERED) {
+      progress.set_state(v1::RECIPIENT_DELIVERED);
+      log::info("delivered").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
+          .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
+          .kv("status", status.text());
+      continue;
+    }
+    const bool expired = lifetime_expired(config_.retry(), entry.envelope.received_unix_ms(), now_ms);
+    if (result.outcome() == v1::PERMFAIL || expired) {
+      // The DSN to the sender (RFC 3464) is sent by the bounce machinery.
+      progress.set_state(v1::RECIPIENT_BOUNCED);
+      log::warning("bounced").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
+          .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
+          .kv("reason", expired && result.outcome() != v1::PERMFAIL ? "queue lifetime expired" : "permanent failure")
+          .kv("status", status.text());
+      continue;
+    }
+    const int64_t retry_in = retry_delay_ms(config_.retry(), progress.attempts(), jitter());
+    progress.set_next_attempt_unix_ms(now_ms + retry_in);
+    log::info("deferred").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
+        .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
+        .kv("retry_in_ms", retry_in).kv("status", status.text());
+  }
+  if (auto error = spool_.save_state(queue_id, entry.state)) {
+    // The attempt happened but its record did not stick: on restart the
+    // recipients are tried again (a duplicate, never a loss).
+    log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
+  }
+}
+
+}  // namespace mailpipe::mta
