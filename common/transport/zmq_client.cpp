@@ -3,6 +3,12 @@
 #include "common/log.hpp"
 
 namespace mailpipe::transport {
+namespace {
+
+// How often to look again for a live peer while none is connected.
+constexpr auto send_retry_interval = std::chrono::milliseconds(20);
+
+}  // namespace
 
 ZmqClient::ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints)
     : io_(io), socket_(io, context, zmq::socket_type::dealer) {
@@ -47,11 +53,22 @@ asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request,
     ~Erase() { self->pending_.erase(id); }
   } erase{this, id};
 
-  Parts parts;
-  parts.emplace_back(bytes.data(), bytes.size());
-  if (!socket_.send(std::move(parts))) co_return std::nullopt;
+  // With no live peer the request cannot even be queued. Keep trying until
+  // the deadline: a peer that is (re)connecting gets its chance, and a
+  // peer that is down costs the caller exactly `timeout`, as configured.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    Parts parts;
+    parts.emplace_back(bytes.data(), bytes.size());
+    if (socket_.send(std::move(parts))) break;
+    if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
+    pending->timer.expires_after(std::min<std::chrono::steady_clock::duration>(
+        send_retry_interval, deadline - std::chrono::steady_clock::now()));
+    asio::error_code ec;
+    co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 
-  pending->timer.expires_after(timeout);
+  pending->timer.expires_at(deadline);
   if (!pending->reply) {
     asio::error_code ec;
     co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -6,8 +6,7 @@
 //
 // A DEALER connected to several endpoints spreads requests round-robin over
 // the live peers; ZMQ_IMMEDIATE keeps requests off connections that are not
-// up, so with no live peer a request fails at once instead of waiting for
-// its timeout.
+// up (they would sit in a dead peer's queue until the timeout).
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>
@@ -29,7 +28,7 @@ class ZmqClient final {
   ZmqClient& operator=(const ZmqClient&) = delete;
 
   // Sends `request` (its request_id is overwritten) and waits for the reply.
-  // nullopt: not sent (no live peer) or no reply within `timeout`.
+  // nullopt: no live peer or no reply within `timeout`.
   asio::awaitable<std::optional<v1::Frame>> request(v1::Frame request, std::chrono::milliseconds timeout);
 
   void close() { socket_.close(); }

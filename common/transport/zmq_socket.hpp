@@ -7,6 +7,7 @@
 // "ZMQ_FD"). This class owns that dance; clients and servers only see
 // complete multipart messages.
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include <asio.hpp>
 #include <functional>
