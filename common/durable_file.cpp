@@ -1,0 +1,121 @@
+#include "common/durable_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+namespace mailpipe {
+namespace {
+
+std::atomic<unsigned long> temp_counter{0};
+
+std::string parent_of(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+IoError io_error(std::string_view operation, const std::string& path, int err) {
+  return IoError{err, std::string(operation) + " " + path + ": " + std::strerror(err)};
+}
+
+std::optional<IoError> write_all_and_sync(int fd, std::string_view data, const std::string& path_for_errors) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("write", path_for_errors, errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fsync(fd) != 0) return io_error("fsync", path_for_errors, errno);
+  return std::nullopt;
+}
+
+std::optional<IoError> fsync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("open", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return io_error("fsync", dir, err);
+  return std::nullopt;
+}
+
+std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data) {
+  const std::string temp = dir + "/.tmp-" + name + "-" + std::to_string(::getpid()) + "-" +
+                           std::to_string(temp_counter.fetch_add(1));
+  const std::string final_path = dir + "/" + name;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("open", temp, errno);
+  if (auto error = write_all_and_sync(fd, data, temp)) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return error;
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return io_error("close", temp, err);
+  }
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return io_error("rename", final_path, err);
+  }
+  return fsync_directory(dir);
+}
+
+std::optional<IoError> remove_file_durably(const std::string& dir, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return io_error("unlink", path, errno);
+  }
+  return fsync_directory(dir);
+}
+
+std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
+  if (path.empty()) return IoError{EINVAL, "make_directories: empty path"};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return std::nullopt;
+    return io_error("mkdir", path, ENOTDIR);
+  }
+  const std::string parent = parent_of(path);
+  if (parent != path) {
+    if (auto error = make_directories(parent, mode)) return error;
+  }
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return io_error("mkdir", path, errno);
+  // The new entry lives in the parent directory: make it durable too.
+  return fsync_directory(parent);
+}
+
+std::variant<std::string, IoError> read_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error("open", path, errno);
+  std::string data;
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return io_error("read", path, err);
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+}  // namespace mailpipe

@@ -1,0 +1,33 @@
+#pragma once
+// "Durable means fsync'd" (STYLE habit 5): the one place that writes a file
+// so that, once it returns success, the file survives a crash or power
+// loss: write to a temporary name, fsync the file, rename it into place,
+// fsync the directory (rename(2) alone is atomic but not durable).
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace mailpipe {
+
+struct IoError {
+  int err = 0;       // errno
+  std::string what;  // "open /spool/X.msg: No space left on device"
+};
+
+std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data);
+std::optional<IoError> fsync_directory(const std::string& dir);
+// unlink + fsync of the directory; a file that is already gone is fine.
+std::optional<IoError> remove_file_durably(const std::string& dir, const std::string& name);
+// mkdir -p, fsyncing each parent whose entry it created.
+std::optional<IoError> make_directories(const std::string& path, mode_t mode = 0700);
+std::variant<std::string, IoError> read_file(const std::string& path);
+
+// Writes all of `data` to `fd` (retries short writes and EINTR) then fsyncs.
+std::optional<IoError> write_all_and_sync(int fd, std::string_view data, const std::string& path_for_errors);
+
+IoError io_error(std::string_view operation, const std::string& path, int err);
+
+}  // namespace mailpipe

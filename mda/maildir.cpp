@@ -1,0 +1,84 @@
+#include "mda/maildir.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace mailpipe::mda {
+namespace {
+
+std::atomic<unsigned long> delivery_counter{0};
+
+std::string safe_hostname(std::string_view hostname) {
+  std::string out;
+  for (char c : hostname) {
+    if (c == '/') {
+      out += "\\057";
+    } else if (c == ':') {
+      out += "\\072";
+    } else {
+      out += c;
+    }
+  }
+  return out.empty() ? "localhost" : out;
+}
+
+}  // namespace
+
+Maildir::Maildir(std::string path) : path_(std::move(path)) {}
+
+std::optional<IoError> Maildir::create_if_missing() {
+  for (const char* sub : {"/tmp", "/new", "/cur"}) {
+    if (auto error = make_directories(path_ + sub, 0700)) return error;
+  }
+  return std::nullopt;
+}
+
+std::string Maildir::unique_name(std::string_view hostname) {
+  static thread_local std::mt19937 generator{std::random_device{}()};
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - seconds);
+  char random[9];
+  std::snprintf(random, sizeof random, "%08x", static_cast<unsigned>(generator()));
+  return std::to_string(seconds.count()) + ".M" + std::to_string(micros.count()) + "P" + std::to_string(::getpid()) +
+         "Q" + std::to_string(delivery_counter.fetch_add(1)) + "R" + random + "." + safe_hostname(hostname);
+}
+
+std::variant<std::string, IoError> Maildir::deliver(std::string_view content) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return deliver_as(content, unique_name(host));
+}
+
+std::variant<std::string, IoError> Maildir::deliver_as(std::string_view content, const std::string& name) {
+  const std::string temp = path_ + "/tmp/" + name;
+  const std::string final_path = path_ + "/new/" + name;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("open", temp, errno);
+  if (auto error = write_all_and_sync(fd, content, temp)) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return *error;
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return io_error("close", temp, err);
+  }
+  // rename, not link+unlink: one step, and it works where hard links do not.
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return io_error("rename", final_path, err);
+  }
+  if (auto error = fsync_directory(path_ + "/new")) return *error;
+  return name;
+}
+
+}  // namespace mailpipe::mda

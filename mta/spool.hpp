@@ -1,0 +1,52 @@
+#pragma once
+// The MTA's durable queue: one directory per MTA. Each message is
+//   <qid>.msg    serialized SpoolMessage (envelope + body), written once
+//   <qid>.state  serialized SpoolState (per-recipient progress), rewritten
+//                after each attempt; missing = all pending, never tried
+// both through write_file_durably, so a message that was acknowledged
+// survives a crash (DESIGN rule 1). Files that cannot be parsed are moved
+// to corrupt/ for an operator, never deleted.
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/durable_file.hpp"
+#include "spool.pb.h"
+
+namespace mailpipe::mta {
+
+struct SpooledMessage {
+  std::string queue_id;
+  v1::SpoolMessage message;
+  v1::SpoolState state;
+};
+
+class Spool final {
+ public:
+  explicit Spool(std::string dir);
+
+  // Creates the spool directory (and corrupt/) when missing.
+  std::optional<IoError> open();
+  // Idempotent: a message already spooled under this id is kept as is (a
+  // front end resubmitting after a lost acknowledgement).
+  std::optional<IoError> commit(const std::string& queue_id, const v1::SpoolMessage& message);
+  std::optional<IoError> save_state(const std::string& queue_id, const v1::SpoolState& state);
+  // Removes .state then .msg: a crash in between leaves a message that is
+  // delivered again (duplicate), never a state without its message.
+  std::optional<IoError> remove(const std::string& queue_id);
+  std::variant<SpooledMessage, IoError> load(const std::string& queue_id) const;
+  // At start-up: removes leftover temporary files and orphan states,
+  // quarantines unreadable messages, returns the rest sorted by queue id.
+  std::vector<SpooledMessage> recover();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// Every envelope recipient pending, due at `now_unix_ms`.
+v1::SpoolState initial_state(const v1::SpoolMessage& message, int64_t now_unix_ms);
+
+}  // namespace mailpipe::mta
