@@ -39,7 +39,7 @@ class Session final {
 
  private:
   // What a handler asks the dialogue loop to do after its reply.
-  enum class Next { proceed, close, start_tls, read_data, authenticate };
+  enum class Next { proceed, close, start_tls, read_data };
   struct Outcome {
     Reply reply;
     Next next = Next::proceed;

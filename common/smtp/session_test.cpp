@@ -47,17 +47,17 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// Golden files use LF for readability; the wire uses CRLF. "<LF>" and
-// "<CR>" at the end of a line stand for a bare LF or CR instead.
+// Golden files use LF for readability; the wire uses CRLF. "{bare-LF}" and
+// "{bare-CR}" at the end of a line stand for a bare LF or CR instead.
 std::string to_wire(const std::string& golden) {
   std::string wire;
   std::istringstream lines(golden);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.ends_with("<LF>")) {
-      wire += line.substr(0, line.size() - 4) + "\n";
-    } else if (line.ends_with("<CR>")) {
-      wire += line.substr(0, line.size() - 4) + "\r";
+    if (line.ends_with("{bare-LF}")) {
+      wire += line.substr(0, line.size() - 9) + "\n";
+    } else if (line.ends_with("{bare-CR}")) {
+      wire += line.substr(0, line.size() - 9) + "\r";
     } else {
       wire += line + "\r\n";
     }

@@ -1,0 +1,13 @@
+#pragma once
+// Base64 (RFC 4648 section 4) for SASL exchanges. Decoding is strict:
+// the standard alphabet, padding required, no whitespace.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mailpipe::auth {
+
+std::string base64_encode(std::string_view data);
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace mailpipe::auth

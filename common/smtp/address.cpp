@@ -1,0 +1,185 @@
+#include "common/smtp/address.hpp"
+
+#include <cstring>
+
+namespace mailpipe::smtp {
+namespace {
+
+constexpr std::size_t max_local = 64;    // RFC 5321 4.5.3.1.1
+constexpr std::size_t max_domain = 255;  // RFC 5321 4.5.3.1.2
+constexpr std::size_t max_path = 256;    // RFC 5321 4.5.3.1.3
+
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_high(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+// RFC 5322 3.2.3 atext.
+bool is_atext(char c) { return is_alnum(c) || (c != 0 && std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr); }
+
+bool valid_dot_string(std::string_view local, bool utf8) {
+  if (local.empty() || local.front() == '.' || local.back() == '.') return false;
+  char previous = 0;
+  for (char c : local) {
+    if (c == '.' && previous == '.') return false;
+    if (!(c == '.' || is_atext(c) || (utf8 && is_high(c)))) return false;
+    previous = c;
+  }
+  return true;
+}
+
+// RFC 5321 4.1.2 Quoted-string: DQUOTE *(qtextSMTP / "\" %d32-126) DQUOTE.
+bool valid_quoted_string(std::string_view local, bool utf8) {
+  if (local.size() < 2 || local.front() != '"' || local.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < local.size(); ++i) {
+    const char c = local[i];
+    if (c == '\\') {
+      if (++i + 1 >= local.size()) return false;
+      const auto escaped = static_cast<unsigned char>(local[i]);
+      if (escaped < 32 || escaped > 126) return false;
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    const bool qtext = byte == 32 || byte == 33 || (byte >= 35 && byte <= 91) || (byte >= 93 && byte <= 126);
+    if (!qtext && !(utf8 && byte >= 0x80)) return false;
+  }
+  return true;
+}
+
+bool valid_label(std::string_view label, bool utf8) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  for (char c : label) {
+    if (!(is_alnum(c) || c == '-' || (utf8 && is_high(c)))) return false;
+  }
+  return true;
+}
+
+bool valid_ipv4(std::string_view text) {
+  int parts = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t end = text.find('.', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view part = text.substr(pos, end - pos);
+    if (part.empty() || part.size() > 3) return false;
+    int value = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+    ++parts;
+    pos = end + 1;
+    if (end == text.size()) break;
+  }
+  return parts == 4;
+}
+
+bool valid_domain(std::string_view domain, bool utf8) {
+  if (domain.empty()) return false;
+  if (domain.front() == '[') {
+    // RFC 5321 4.1.3 address literals.
+    if (domain.back() != ']') return false;
+    const std::string_view inner = domain.substr(1, domain.size() - 2);
+    if (inner.starts_with("IPv6:") || inner.starts_with("ipv6:")) {
+      const std::string_view v6 = inner.substr(5);
+      if (v6.empty()) return false;
+      for (char c : v6) {
+        if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')) return false;
+      }
+      return true;
+    }
+    return valid_ipv4(inner);
+  }
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t dot = domain.find('.', pos);
+    const std::string_view label = domain.substr(pos, dot == std::string_view::npos ? domain.npos : dot - pos);
+    if (!valid_label(label, utf8)) return false;
+    if (dot == std::string_view::npos) return true;
+    pos = dot + 1;
+  }
+}
+
+bool has_high_byte(std::string_view text) {
+  for (char c : text) {
+    if (is_high(c)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length;
+    uint32_t code;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      length = 2;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    const uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < minimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::variant<Address, AddressError> parse_path(std::string_view text, bool allow_utf8, bool allow_null) {
+  if (text.size() > max_path + 2) return AddressError::too_long;
+  if (text.size() < 2 || text.front() != '<' || text.back() != '>') return AddressError::syntax;
+  std::string_view inner = text.substr(1, text.size() - 2);
+  if (inner.empty()) {
+    if (allow_null) return Address{};
+    return AddressError::syntax;
+  }
+  if (has_high_byte(inner)) {
+    if (!allow_utf8) return AddressError::non_ascii_without_smtputf8;
+    if (!valid_utf8(inner)) return AddressError::syntax;
+  }
+  // A-d-l (source route): "@a,@b:" — obsolete; accept and ignore.
+  if (inner.front() == '@') {
+    const std::size_t colon = inner.find(':');
+    if (colon == std::string_view::npos) return AddressError::syntax;
+    inner.remove_prefix(colon + 1);
+  }
+  const std::size_t at = inner.rfind('@');
+  if (at == std::string_view::npos || at == 0) return AddressError::syntax;
+  const std::string_view local = inner.substr(0, at);
+  const std::string_view domain = inner.substr(at + 1);
+  if (local.size() > max_local || domain.size() > max_domain) return AddressError::too_long;
+  const bool local_ok = local.front() == '"' ? valid_quoted_string(local, allow_utf8) : valid_dot_string(local, allow_utf8);
+  if (!local_ok || !valid_domain(domain, allow_utf8)) return AddressError::syntax;
+  return Address{std::string(local), std::string(domain)};
+}
+
+std::string lowercase_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool same_mailbox(const Address& address, std::string_view user) {
+  return !address.empty() && lowercase_ascii(address.str()) == lowercase_ascii(user);
+}
+
+}  // namespace mailpipe::smtp
