@@ -20,6 +20,11 @@ std::string parent_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+bool is_plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
 }  // namespace
 
 IoError io_error(std::string_view operation, const std::string& path, int err) {
@@ -33,6 +38,9 @@ std::optional<IoError> write_all_and_sync(int fd, std::string_view data, const s
       if (errno == EINTR) continue;
       return io_error("write", path_for_errors, errno);
     }
+    // A regular file never takes zero bytes of a non-empty write; treat it
+    // as an I/O error rather than spin forever.
+    if (n == 0) return io_error("write", path_for_errors, EIO);
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   if (::fsync(fd) != 0) return io_error("fsync", path_for_errors, errno);
@@ -50,6 +58,8 @@ std::optional<IoError> fsync_directory(const std::string& dir) {
 }
 
 std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data) {
+  // The name is one directory entry; anything else would write elsewhere.
+  if (!is_plain_name(name)) return io_error("write", dir + "/" + name, EINVAL);
   const std::string temp = dir + "/.tmp-" + name + "-" + std::to_string(::getpid()) + "-" +
                            std::to_string(temp_counter.fetch_add(1));
   const std::string final_path = dir + "/" + name;
@@ -74,6 +84,7 @@ std::optional<IoError> write_file_durably(const std::string& dir, const std::str
 }
 
 std::optional<IoError> remove_file_durably(const std::string& dir, const std::string& name) {
+  if (!is_plain_name(name)) return io_error("unlink", dir + "/" + name, EINVAL);
   const std::string path = dir + "/" + name;
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) return std::nullopt;
@@ -93,7 +104,13 @@ std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
   if (parent != path) {
     if (auto error = make_directories(parent, mode)) return error;
   }
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return io_error("mkdir", path, errno);
+  if (::mkdir(path.c_str(), mode) != 0) {
+    const int err = errno;
+    // Someone else made it meanwhile (two deliveries to one new mailbox).
+    // Fine if it is a directory, but its creator may not have fsync'd the
+    // parent yet, so fall through and do it ourselves.
+    if (err != EEXIST || ::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return io_error("mkdir", path, err);
+  }
   // The new entry lives in the parent directory: make it durable too.
   return fsync_directory(parent);
 }

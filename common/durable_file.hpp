@@ -17,6 +17,11 @@ struct IoError {
   std::string what;  // "open /spool/X.msg: No space left on device"
 };
 
+// Writes <dir>/<name> (mode 0600) through the temporary name
+// ".tmp-<name>-<pid>-<counter>" in the same directory, so a crash leaves
+// either the old file or the new one, plus at worst a temporary that
+// start-up code may delete. `name` must be one path component. On any
+// failure the temporary is removed and nothing is renamed into place.
 std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data);
 std::optional<IoError> fsync_directory(const std::string& dir);
 // unlink + fsync of the directory; a file that is already gone is fine.

@@ -1,8 +1,9 @@
 #include "common/durable_file.hpp"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -66,6 +67,65 @@ TEST_F(DurableFile, MakeDirectoriesRefusesAFileInTheWay) {
   ASSERT_FALSE(write_file_durably(dir_, "f", "x"));
   auto error = make_directories(dir_ + "/f/sub");
   ASSERT_TRUE(error);
+}
+
+TEST_F(DurableFile, WriteReplacesExistingFileAtomically) {
+  ASSERT_FALSE(write_file_durably(dir_, "a.state", "old"));
+  ASSERT_FALSE(write_file_durably(dir_, "a.state", "new"));
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/a.state")), "new");
+}
+
+TEST_F(DurableFile, RefusesNamesThatAreNotOneComponent) {
+  for (const char* name : {"", ".", "..", "../escape", "sub/file"}) {
+    auto error = write_file_durably(dir_, name, "x");
+    ASSERT_TRUE(error) << name;
+    EXPECT_EQ(error->err, EINVAL) << name;
+    EXPECT_TRUE(remove_file_durably(dir_, name)) << name;
+  }
+  EXPECT_FALSE(std::filesystem::exists("/tmp/escape"));
+}
+
+TEST_F(DurableFile, EmptyDataMakesEmptyFile) {
+  ASSERT_FALSE(write_file_durably(dir_, "empty", ""));
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/empty")), "");
+}
+
+TEST_F(DurableFile, LargeDataRoundTrips) {
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);
+  ASSERT_FALSE(write_file_durably(dir_, "big", big));
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/big")), big);
+}
+
+// /dev/full answers every write with ENOSPC: the disk-full path callers map
+// to "452 4.3.1" must surface the errno, not crash or report success.
+TEST(DurableWrite, DiskFullIsReportedAsEnospc) {
+  const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) GTEST_SKIP() << "no /dev/full";
+  auto error = write_all_and_sync(fd, "some bytes", "/dev/full");
+  ::close(fd);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->err, ENOSPC);
+  EXPECT_EQ(error->what, "write /dev/full: No space left on device");
+}
+
+TEST_F(DurableFile, ReadMissingFileIsEnoent) {
+  auto data = read_file(dir_ + "/nothing");
+  ASSERT_TRUE(std::holds_alternative<IoError>(data));
+  EXPECT_EQ(std::get<IoError>(data).err, ENOENT);
+}
+
+TEST_F(DurableFile, MakeDirectoriesUsesTheGivenMode) {
+  ASSERT_FALSE(make_directories(dir_ + "/x/y", 0700));
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ + "/x/y").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(DurableFile, FsyncDirectoryOfMissingDirectoryFails) {
+  auto error = fsync_directory(dir_ + "/missing");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->err, ENOENT);
 }
 
 }  // namespace
