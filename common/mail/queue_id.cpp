@@ -1,6 +1,7 @@
 #include "common/mail/queue_id.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <random>
 
 namespace mailpipe {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <set>
+#include <string_view>
 #include <thread>
 
 namespace mailpipe {
@@ -32,6 +35,38 @@ TEST(QueueId, RejectsPathTricksAndWrongSizes) {
   EXPECT_FALSE(is_valid_queue_id(std::string(41, 'A')));
   EXPECT_FALSE(is_valid_queue_id(""));
   EXPECT_TRUE(is_valid_queue_id("ABCDEFGH"));
+}
+
+TEST(QueueId, TimePrefixEncodesNowInMilliseconds) {
+  constexpr std::string_view alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string id = new_queue_id();
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_EQ(id.size(), 18u);
+  int64_t decoded = 0;
+  for (char c : id.substr(0, 10)) {
+    const auto digit = alphabet.find(c);
+    ASSERT_NE(digit, std::string_view::npos) << id;
+    decoded = decoded * 32 + static_cast<int64_t>(digit);
+  }
+  EXPECT_GE(decoded, before);
+  EXPECT_LE(decoded, after);
+}
+
+TEST(QueueId, UsesNoConfusableLetters) {
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(new_queue_id().find_first_of("ILOU"), std::string::npos);
+  }
+}
+
+TEST(QueueId, RejectsControlAndSeparatorBytes) {
+  EXPECT_FALSE(is_valid_queue_id(std::string("ABCDEFGH\0", 9)));
+  EXPECT_FALSE(is_valid_queue_id("ABCDEFGH\n"));
+  EXPECT_FALSE(is_valid_queue_id("ABCD.EFGH"));
+  EXPECT_FALSE(is_valid_queue_id("ABCD EFGH"));
+  EXPECT_TRUE(is_valid_queue_id(std::string(40, 'Z')));
 }
 
 }  // namespace
