@@ -1,5 +1,7 @@
 #include "msa/submission_policy.hpp"
 
+#include <openssl/crypto.h>
+
 #include "common/smtp/replies.hpp"
 
 namespace mailpipe::msa {
@@ -8,13 +10,18 @@ SubmissionPolicy::SubmissionPolicy(const auth::PasswdFile& users, asio::thread_p
     : users_(users), hashing_(hashing) {}
 
 asio::awaitable<bool> SubmissionPolicy::verify_password(std::string user, std::string password) {
-  const auth::PasswdFile& users = users_;
-  co_return co_await asio::co_spawn(
-      hashing_,
-      [&users, user = std::move(user), password = std::move(password)]() -> asio::awaitable<bool> {
-        co_return users.verify(user, password);
+  // Hash on the pool, answer on the session's own executor.
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
+      [this](auto handler, std::string user, std::string password) {
+        auto session_executor = asio::get_associated_executor(handler);
+        asio::post(hashing_, [this, handler = std::move(handler), session_executor, user = std::move(user),
+                              password = std::move(password)]() mutable {
+          const bool ok = users_.verify(user, password);
+          OPENSSL_cleanse(password.data(), password.size());
+          asio::post(session_executor, [handler = std::move(handler), ok]() mutable { handler(ok); });
+        });
       },
-      asio::use_awaitable);
+      asio::use_awaitable, std::move(user), std::move(password));
 }
 
 std::optional<smtp::Reply> SubmissionPolicy::check_sender(const smtp::SessionInfo& session,
