@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 namespace mailpipe::mda {
@@ -57,6 +58,9 @@ std::variant<std::string, IoError> Maildir::deliver(std::string_view content) {
 }
 
 std::variant<std::string, IoError> Maildir::deliver_as(std::string_view content, const std::string& name) {
+  if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos) {
+    return io_error("deliver", path_ + "/new/" + name, EINVAL);
+  }
   const std::string temp = path_ + "/tmp/" + name;
   const std::string final_path = path_ + "/new/" + name;
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -71,13 +75,25 @@ std::variant<std::string, IoError> Maildir::deliver_as(std::string_view content,
     ::unlink(temp.c_str());
     return io_error("close", temp, err);
   }
-  // rename, not link+unlink: one step, and it works where hard links do not.
-  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+  // link(), as the spec says: unlike rename() it fails with EEXIST rather
+  // than silently replacing a message already in new/ under that name.
+  // Some file systems have no hard links; there rename() is the next best.
+  if (::link(temp.c_str(), final_path.c_str()) != 0) {
     const int err = errno;
+    const bool no_hard_links = err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK;
+    if (!no_hard_links || ::rename(temp.c_str(), final_path.c_str()) != 0) {
+      const int final_err = no_hard_links ? errno : err;
+      ::unlink(temp.c_str());
+      return io_error(no_hard_links ? "rename" : "link", final_path, final_err);
+    }
+  } else {
     ::unlink(temp.c_str());
-    return io_error("rename", final_path, err);
   }
   if (auto error = fsync_directory(path_ + "/new")) return *error;
+  // The message is durable now. Syncing tmp/ only keeps a crash from
+  // resurrecting the temporary (harmless: readers sweep old tmp/ files),
+  // so a failure here does not undo the delivery.
+  (void)fsync_directory(path_ + "/tmp");
   return name;
 }
 

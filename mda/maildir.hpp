@@ -3,6 +3,7 @@
 // to tmp/ under a unique name, fsync'd, then moved into new/ and new/ is
 // fsync'd; only then does it count as delivered. Readers (Dovecot, mutt)
 // never see a partial file.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -20,6 +21,8 @@ class Maildir final {
   // Returns the file name in new/. The name uses this host's name.
   std::variant<std::string, IoError> deliver(std::string_view content);
   // Same, with a unique name the caller made (unique_name(hostname)).
+  // ENOSPC/EDQUOT and every other failure come back as IoError with errno;
+  // nothing is left in tmp/ or new/ after a failure.
   std::variant<std::string, IoError> deliver_as(std::string_view content, const std::string& name);
 
   // "<seconds>.M<usec>P<pid>Q<counter>R<random>.<host>"; '/' and ':' in the
