@@ -28,8 +28,8 @@ void ZmqClient::on_message(Parts&& parts) {
     log::warning("zmq_reply_unparseable").kv("bytes", parts[0].size());
     return;
   }
-  const auto it = pending_.find(frame.request_id());
-  if (it == pending_.end()) {
+  const auto it = pending_->find(frame.request_id());
+  if (it == pending_->end()) {
     // The request timed out already; its sender has answered 4xx and the
     // message will come again. Nothing to do.
     log::debug("zmq_reply_late").kv("request_id", frame.request_id());
@@ -46,12 +46,12 @@ asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request,
   std::string bytes = request.SerializeAsString();
 
   auto pending = std::make_shared<Pending>(io_);
-  pending_.emplace(id, pending);
+  pending_->emplace(id, pending);
   struct Erase {
-    ZmqClient* self;
+    std::shared_ptr<PendingMap> map;
     uint64_t id;
-    ~Erase() { self->pending_.erase(id); }
-  } erase{this, id};
+    ~Erase() { map->erase(id); }
+  } erase{pending_, id};
 
   // With no live peer the request cannot even be queued. Keep trying until
   // the deadline: a peer that is (re)connecting gets its chance, and a

@@ -44,7 +44,10 @@ class ZmqClient final {
   asio::io_context& io_;
   ZmqSocket socket_;
   uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending_;
+  // Shared with in-flight requests: their frames may be destroyed after
+  // this client (at io_context shutdown) and still erase their entry.
+  using PendingMap = std::unordered_map<uint64_t, std::shared_ptr<Pending>>;
+  std::shared_ptr<PendingMap> pending_ = std::make_shared<PendingMap>();
 };
 
 }  // namespace mailpipe::transport
