@@ -27,21 +27,48 @@ bool safe_component(std::string_view name) {
   return true;
 }
 
-v1::RecipientResult result(const std::string& address, v1::Outcome outcome, uint32_t code, const char* enhanced,
-                           const std::string& text) {
+// Status texts may be passed to an SMTP client unchanged and file headers
+// end at a newline: a CR, LF or other control byte from a hostile Deliver
+// (or a file name) must not split a reply or forge a header.
+std::string without_control_bytes(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) c = '?';
+  }
+  return out;
+}
+
+v1::Status status(uint32_t code, const char* enhanced, std::string_view text) {
+  v1::Status out;
+  out.set_code(code);
+  out.set_enhanced(enhanced);
+  out.set_text(without_control_bytes(text));
+  return out;
+}
+
+v1::RecipientResult result(const std::string& address, v1::Outcome outcome, v1::Status status) {
   v1::RecipientResult out;
   out.set_address(address);
   out.set_outcome(outcome);
-  out.mutable_status()->set_code(code);
-  out.mutable_status()->set_enhanced(enhanced);
-  out.mutable_status()->set_text(text);
+  *out.mutable_status() = std::move(status);
   return out;
 }
 
 }  // namespace
 
+v1::Status status_for_write_error(const IoError& error) {
+  // RFC 3463 4.3.1 "mail system full": the disk or the user's quota; both
+  // may clear up, so the MTA keeps the message and retries.
+  if (error.err == ENOSPC || error.err == EDQUOT) {
+    return status(452, "4.3.1", "Insufficient system storage: " + error.what);
+  }
+  return status(451, "4.3.0", "Cannot write mailbox: " + error.what);
+}
+
 std::string maildir_content(const std::string& mail_from, const std::string& recipient, std::string_view message) {
-  std::string content = "Return-Path: <" + mail_from + ">\nDelivered-To: " + recipient + "\n";
+  std::string content = "Return-Path: <" + without_control_bytes(mail_from) + ">\nDelivered-To: " +
+                        without_control_bytes(recipient) + "\n";
   content.reserve(content.size() + message.size());
   std::size_t pos = 0;
   while (pos < message.size()) {
@@ -78,7 +105,8 @@ v1::DeliverReply MaildirDelivery::deliver(const v1::Deliver& request) const {
     if (path.empty()) {
       log::warning("refused").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
           .kv("to", address).kv("dsn", "5.1.3").kv("reason", "mailbox name not safe as a path");
-      *reply.add_results() = result(address, v1::PERMFAIL, 550, "5.1.3", "Mailbox name not allowed: " + address);
+      *reply.add_results() =
+          result(address, v1::PERMFAIL, status(550, "5.1.3", "Mailbox name not allowed: " + address));
       continue;
     }
     Maildir maildir(path);
@@ -90,17 +118,16 @@ v1::DeliverReply MaildirDelivery::deliver(const v1::Deliver& request) const {
                                      Maildir::unique_name(config_.hostname));
     }
     if (auto* error = std::get_if<IoError>(&delivered)) {
-      const bool full = error->err == ENOSPC || error->err == EDQUOT;
+      v1::Status deferral = status_for_write_error(*error);
       log::warning("deferred").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
-          .kv("to", address).kv("dsn", full ? "4.2.2" : "4.3.0").kv("error", error->what);
-      *reply.add_results() = full ? result(address, v1::TEMPFAIL, 452, "4.2.2", "Mailbox full or disk full: " + error->what)
-                                  : result(address, v1::TEMPFAIL, 451, "4.3.0", "Cannot write mailbox: " + error->what);
+          .kv("to", address).kv("dsn", deferral.enhanced()).kv("error", error->what);
+      *reply.add_results() = result(address, v1::TEMPFAIL, std::move(deferral));
       continue;
     }
     const std::string& name = std::get<std::string>(delivered);
     log::info("delivered").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
         .kv("to", address).kv("dsn", "2.0.0").kv("file", name);
-    *reply.add_results() = result(address, v1::DELIVERED, 250, "2.0.0", "Delivered to Maildir as " + name);
+    *reply.add_results() = result(address, v1::DELIVERED, status(250, "2.0.0", "Delivered to Maildir as " + name));
   }
   return reply;
 }

@@ -7,7 +7,9 @@
 // Recipient names become paths: anything but a plain lowercase name is
 // refused (PERMFAIL 5.1.3) so no address can climb out of mail_root.
 #include <string>
+#include <string_view>
 
+#include "common/durable_file.hpp"
 #include "mailpipe.pb.h"
 
 namespace mailpipe::mda {
@@ -30,7 +32,13 @@ class MaildirDelivery final {
   MaildirDeliveryConfig config_;
 };
 
-// "Return-Path: <from>\nDelivered-To: <to>\n" + message with CRLF -> LF.
+// "Return-Path: <from>\nDelivered-To: <to>\n" + message with CRLF -> LF
+// (a null sender gives "Return-Path: <>"). Control bytes in the two
+// header values become '?', so they cannot add headers.
 std::string maildir_content(const std::string& mail_from, const std::string& recipient, std::string_view message);
+
+// The TEMPFAIL status for a failed write: 452 4.3.1 when the disk or quota
+// is full (ENOSPC, EDQUOT), 451 4.3.0 with the error text otherwise.
+v1::Status status_for_write_error(const IoError& error);
 
 }  // namespace mailpipe::mda
