@@ -23,6 +23,20 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// Queue ids reach us from other processes and become file names.
+std::optional<IoError> check_id(const std::string& dir, const std::string& queue_id) {
+  if (is_valid_queue_id(queue_id)) return std::nullopt;
+  return IoError{EINVAL, "spool " + dir + ": invalid queue id"};
+}
+
+// ".tmp-<qid>.msg-<pid>-<n>" -> "<qid>", so even this log line carries it.
+std::string queue_id_of_temp(const std::string& name) {
+  const std::string rest = name.substr(5);
+  const std::size_t dot = rest.find('.');
+  const std::string id = rest.substr(0, dot);
+  return is_valid_queue_id(id) ? id : "";
+}
+
 }  // namespace
 
 Spool::Spool(std::string dir) : dir_(std::move(dir)) {}
@@ -33,27 +47,38 @@ std::optional<IoError> Spool::open() {
 }
 
 std::optional<IoError> Spool::commit(const std::string& queue_id, const v1::SpoolMessage& message) {
+  if (auto error = check_id(dir_, queue_id)) return error;
   const std::string name = queue_id + std::string(message_suffix);
-  if (exists(dir_ + "/" + name)) return std::nullopt;
+  // A resubmission after a lost acknowledgement: keep the first copy. The
+  // first commit may have renamed the file and then failed to fsync the
+  // directory, so sync it before saying the message is durable.
+  if (exists(dir_ + "/" + name)) return fsync_directory(dir_);
   return write_file_durably(dir_, name, message.SerializeAsString());
 }
 
 std::optional<IoError> Spool::save_state(const std::string& queue_id, const v1::SpoolState& state) {
+  if (auto error = check_id(dir_, queue_id)) return error;
   return write_file_durably(dir_, queue_id + std::string(state_suffix), state.SerializeAsString());
 }
 
 std::optional<IoError> Spool::remove(const std::string& queue_id) {
+  if (auto error = check_id(dir_, queue_id)) return error;
   if (auto error = remove_file_durably(dir_, queue_id + std::string(state_suffix))) return error;
   return remove_file_durably(dir_, queue_id + std::string(message_suffix));
 }
 
 std::variant<SpooledMessage, IoError> Spool::load(const std::string& queue_id) const {
+  if (auto error = check_id(dir_, queue_id)) return *error;
   SpooledMessage loaded;
   loaded.queue_id = queue_id;
   const std::string message_path = dir_ + "/" + queue_id + std::string(message_suffix);
   auto bytes = read_file(message_path);
   if (auto* error = std::get_if<IoError>(&bytes)) return *error;
-  if (!loaded.message.ParseFromString(std::get<std::string>(bytes))) {
+  // Any byte string, even an empty one, may parse as some SpoolMessage; one
+  // without recipients (say, a file emptied by a crash on a file system
+  // that lost its data) was never written by commit().
+  if (!loaded.message.ParseFromString(std::get<std::string>(bytes)) ||
+      loaded.message.envelope().recipients_size() == 0) {
     return IoError{EBADMSG, "parse " + message_path + ": not a SpoolMessage"};
   }
   const std::string state_path = dir_ + "/" + queue_id + std::string(state_suffix);
@@ -79,12 +104,17 @@ std::vector<SpooledMessage> Spool::recover() {
     const std::string name = entry.path().filename().string();
     if (name.starts_with(".tmp-")) {
       // A write that crashed before its rename: it was never acknowledged.
-      log::info("spool_temp_removed").kv("file", name);
-      remove_file_durably(dir_, name);
+      log::info("spool_temp_removed").kv("queue_id", queue_id_of_temp(name)).kv("file", name);
+      if (auto error = remove_file_durably(dir_, name)) {
+        log::error("spool_temp_remove_failed").kv("queue_id", queue_id_of_temp(name)).kv("error", error->what);
+      }
     } else if (name.ends_with(message_suffix) && is_valid_queue_id(name.substr(0, name.size() - message_suffix.size()))) {
       message_ids.push_back(name.substr(0, name.size() - message_suffix.size()));
     } else if (name.ends_with(state_suffix) && is_valid_queue_id(name.substr(0, name.size() - state_suffix.size()))) {
       state_ids.push_back(name.substr(0, name.size() - state_suffix.size()));
+    } else {
+      // Not a name we write: never trust it as a queue id, never delete it.
+      log::warning("spool_file_ignored").kv("queue_id", "").kv("file", name);
     }
   }
   if (ec) log::error("spool_scan_failed").kv("spool", dir_).kv("error", ec.message());
@@ -92,8 +122,12 @@ std::vector<SpooledMessage> Spool::recover() {
 
   for (const auto& queue_id : state_ids) {
     if (!std::binary_search(message_ids.begin(), message_ids.end(), queue_id)) {
+      // Nothing writes a state before its message and remove() deletes the
+      // state first, so an orphan is debris (a .msg deleted by hand).
       log::warning("spool_orphan_state_removed").kv("queue_id", queue_id);
-      remove_file_durably(dir_, queue_id + std::string(state_suffix));
+      if (auto error = remove_file_durably(dir_, queue_id + std::string(state_suffix))) {
+        log::error("spool_orphan_state_remove_failed").kv("queue_id", queue_id).kv("error", error->what);
+      }
     }
   }
 
@@ -101,18 +135,33 @@ std::vector<SpooledMessage> Spool::recover() {
   for (const auto& queue_id : message_ids) {
     auto loaded = load(queue_id);
     if (auto* error = std::get_if<IoError>(&loaded)) {
-      const std::string name = queue_id + std::string(message_suffix);
-      log::error("spool_message_quarantined").kv("queue_id", queue_id).kv("error", error->what)
-          .kv("moved_to", dir_ + "/corrupt/" + name);
-      std::rename((dir_ + "/" + name).c_str(), (dir_ + "/corrupt/" + name).c_str());
-      remove_file_durably(dir_, queue_id + std::string(state_suffix));
-      fsync_directory(dir_ + "/corrupt");
-      fsync_directory(dir_);
+      if (error->err == EBADMSG) {
+        quarantine(queue_id, error->what);
+      } else {
+        // Unreadable now (EIO, EACCES ...) is not proof of corruption:
+        // leave the file where it is for the next start or an operator.
+        log::error("spool_message_unreadable").kv("queue_id", queue_id).kv("error", error->what);
+      }
       continue;
     }
     recovered.push_back(std::move(std::get<SpooledMessage>(loaded)));
   }
   return recovered;
+}
+
+void Spool::quarantine(const std::string& queue_id, const std::string& reason) {
+  const std::string name = queue_id + std::string(message_suffix);
+  const std::string from = dir_ + "/" + name;
+  const std::string to = dir_ + "/corrupt/" + name;
+  // Moved, never deleted: an operator may still recover the mail by hand.
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    log::error("spool_quarantine_failed").kv("queue_id", queue_id).kv("error", io_error("rename", to, errno).what);
+    return;
+  }
+  log::error("spool_message_quarantined").kv("queue_id", queue_id).kv("error", reason).kv("moved_to", to);
+  fsync_directory(dir_ + "/corrupt");
+  remove_file_durably(dir_, queue_id + std::string(state_suffix));
+  fsync_directory(dir_);
 }
 
 v1::SpoolState initial_state(const v1::SpoolMessage& message, int64_t now_unix_ms) {

@@ -36,13 +36,17 @@ class Spool final {
   // delivered again (duplicate), never a state without its message.
   std::optional<IoError> remove(const std::string& queue_id);
   std::variant<SpooledMessage, IoError> load(const std::string& queue_id) const;
-  // At start-up: removes leftover temporary files and orphan states,
-  // quarantines unreadable messages, returns the rest sorted by queue id.
+  // At start-up: removes leftover temporary files and orphan states, moves
+  // messages that do not parse to corrupt/, skips (and logs) files whose
+  // name is not "<valid queue id>.msg", returns the rest sorted by queue id.
+  // Every method refuses a queue id that fails is_valid_queue_id (EINVAL).
   std::vector<SpooledMessage> recover();
 
   const std::string& dir() const { return dir_; }
 
  private:
+  void quarantine(const std::string& queue_id, const std::string& reason);
+
   std::string dir_;
 };
 

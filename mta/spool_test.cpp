@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace mailpipe::mta {
 namespace {
@@ -101,6 +104,95 @@ TEST_F(SpoolTest, CorruptStateRestartsRecipientsInsteadOfLosingThem) {
   const auto recovered = spool_.recover();
   ASSERT_EQ(recovered.size(), 1u);
   EXPECT_EQ(recovered[0].state.recipients_size(), 2);
+}
+
+TEST_F(SpoolTest, OpenCreatesSpoolAndCorruptDirectories) {
+  Spool spool(dir_ + "/deep/new/spool");
+  ASSERT_FALSE(spool.open());
+  EXPECT_TRUE(fs::is_directory(dir_ + "/deep/new/spool/corrupt"));
+  EXPECT_FALSE(spool.open());  // again: nothing to do
+}
+
+TEST_F(SpoolTest, InitialStateHasEveryRecipientPendingAndDueNow) {
+  const v1::SpoolState state = initial_state(message("x"), 1234);
+  ASSERT_EQ(state.recipients_size(), 2);
+  EXPECT_EQ(state.recipients(0).address(), "b@example.test");
+  EXPECT_EQ(state.recipients(1).address(), "c@example.test");
+  for (const auto& progress : state.recipients()) {
+    EXPECT_EQ(progress.state(), v1::RECIPIENT_PENDING);
+    EXPECT_EQ(progress.attempts(), 0u);
+    EXPECT_EQ(progress.next_attempt_unix_ms(), 1234);
+  }
+}
+
+TEST_F(SpoolTest, RefusesInvalidQueueIds) {
+  for (const char* id : {"../../etc/x", "short", "lowercase01", "AAAA/AAAA", ""}) {
+    auto error = spool_.commit(id, message("x"));
+    ASSERT_TRUE(error) << id;
+    EXPECT_EQ(error->err, EINVAL);
+    EXPECT_TRUE(spool_.save_state(id, v1::SpoolState()));
+    EXPECT_TRUE(spool_.remove(id));
+    EXPECT_TRUE(std::holds_alternative<IoError>(spool_.load(id)));
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/x.msg"));
+  EXPECT_TRUE(fs::is_empty(spool_.dir() + "/corrupt"));
+}
+
+TEST_F(SpoolTest, CommitWritesOnlyTheMessageFile) {
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("x")));
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(spool_.dir())) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"AAAAAAAA01.msg", "corrupt"}));
+}
+
+TEST_F(SpoolTest, RemoveOfUnknownIdIsFine) {
+  EXPECT_FALSE(spool_.remove("ZZZZZZZZ99"));
+}
+
+TEST_F(SpoolTest, RecoverKeepsSavedProgress) {
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("x")));
+  v1::SpoolState state = initial_state(message("x"), 5);
+  state.mutable_recipients(0)->set_state(v1::RECIPIENT_DELIVERED);
+  state.mutable_recipients(1)->set_attempts(2);
+  state.mutable_recipients(1)->mutable_last_status()->set_enhanced("4.4.1");
+  ASSERT_FALSE(spool_.save_state("AAAAAAAA01", state));
+  // A state rewrite that crashed before its rename must not win.
+  ASSERT_FALSE(write_file_durably(spool_.dir(), ".tmp-AAAAAAAA01.state-7-3", "partial"));
+  const auto recovered = Spool(spool_.dir()).recover();  // a fresh process
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].message.message(), "x");
+  EXPECT_EQ(recovered[0].state.recipients(0).state(), v1::RECIPIENT_DELIVERED);
+  EXPECT_EQ(recovered[0].state.recipients(1).attempts(), 2u);
+  EXPECT_EQ(recovered[0].state.recipients(1).last_status().enhanced(), "4.4.1");
+  EXPECT_FALSE(fs::exists(spool_.dir() + "/.tmp-AAAAAAAA01.state-7-3"));
+}
+
+TEST_F(SpoolTest, RecoverQuarantinesEmptyMessageAndItsState) {
+  ASSERT_FALSE(write_file_durably(spool_.dir(), "FFFFFFFF06.msg", ""));
+  ASSERT_FALSE(write_file_durably(spool_.dir(), "FFFFFFFF06.state", ""));
+  EXPECT_TRUE(spool_.recover().empty());
+  EXPECT_TRUE(fs::exists(spool_.dir() + "/corrupt/FFFFFFFF06.msg"));
+  EXPECT_FALSE(fs::exists(spool_.dir() + "/FFFFFFFF06.msg"));
+  EXPECT_FALSE(fs::exists(spool_.dir() + "/FFFFFFFF06.state"));
+}
+
+TEST_F(SpoolTest, RecoverIgnoresNamesThatAreNotQueueIds) {
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("a")));
+  for (const char* name : {"aaaaaaaa02.msg", "SHORT.msg", "AAAAAAAA03.msg.bak", "README", "AAAA-AAAA04.state"}) {
+    ASSERT_FALSE(write_file_durably(spool_.dir(), name, "junk")) << name;
+  }
+  const auto recovered = spool_.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].queue_id, "AAAAAAAA01");
+  for (const char* name : {"aaaaaaaa02.msg", "SHORT.msg", "AAAAAAAA03.msg.bak", "README", "AAAA-AAAA04.state"}) {
+    EXPECT_TRUE(fs::exists(spool_.dir() + "/" + name)) << name;  // not ours: left alone
+  }
+  EXPECT_TRUE(fs::is_empty(spool_.dir() + "/corrupt"));
+}
+
+TEST_F(SpoolTest, RecoverOfEmptySpoolIsEmpty) {
+  EXPECT_TRUE(spool_.recover().empty());
 }
 
 }  // namespace
