@@ -163,7 +163,7 @@ TEST_F(MaildirDeliveryTest, RefusesMalformedAndControlByteAddresses) {
   v1::Deliver deliver = request({});
   for (std::string address : {std::string(""), std::string("bob"), std::string("bob@"), std::string("@example.test"),
                               std::string("a\r\nb@example.test"), std::string("bob@exa/mple.test"),
-                              std::string("x\0y@example.test", 17), std::string("bob@."), std::string("caf\xc3\xa9@example.test"),
+                              std::string("x\0y@example.test", 16), std::string("bob@."), std::string("caf\xc3\xa9@example.test"),
                               std::string("a b@example.test"), std::string("bob@example.test/..")}) {
     deliver.add_recipients()->set_address(address);
   }
