@@ -1,0 +1,204 @@
+"""Starts a real mailpipe chain (mda, mta, msa) on free loopback ports.
+
+Every process is started by this harness, bounded in time, and stopped by
+pid in tearDown, even when a test fails. Logs stay in the temp dir and are
+printed when a test fails; set MAILPIPE_KEEP_TMP=1 to keep the dir.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD_DIR = os.environ.get(
+    "MAILPIPE_BUILD_DIR",
+    os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+
+USERS = {"demo@example.test": "demo", "bob@example.test": "bobpass"}
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def client_tls_context():
+    """Our test certificate is self-signed: no verification."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+class Chain:
+    """One chain in its own temp dir. Use start_all() or start(name)."""
+
+    def __init__(self, msa_overrides="", mta_overrides="", mda_overrides=""):
+        self.dir = tempfile.mkdtemp(prefix="mailpipe-it-")
+        self.processes = {}
+        self.ports = {"starttls": free_port(), "implicit": free_port(),
+                      "intake": free_port(), "mda": free_port()}
+        self._make_tls()
+        self._make_passwd()
+        self._write_configs(msa_overrides, mta_overrides, mda_overrides)
+
+    # --- setup -----------------------------------------------------------
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def _make_tls(self):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-keyout", self.path("key.pem"),
+             "-out", self.path("cert.pem")],
+            check=True, capture_output=True, timeout=60)
+
+    def _make_passwd(self):
+        lines = []
+        for user, password in USERS.items():
+            hashed = subprocess.run(["openssl", "passwd", "-6", password], check=True,
+                                    capture_output=True, text=True, timeout=30).stdout.strip()
+            lines.append(f"{user}:{{SHA512-CRYPT}}{hashed}\n")
+        with open(self.path("passwd"), "w") as f:
+            f.writelines(lines)
+
+    def _write_configs(self, msa_overrides, mta_overrides, mda_overrides):
+        p = self.ports
+        configs = {
+            "msa": f"""
+hostname: "msa.test"
+listen {{ address: "127.0.0.1:{p['starttls']}" tls: STARTTLS }}
+listen {{ address: "127.0.0.1:{p['implicit']}" tls: IMPLICIT }}
+tls {{ cert_file: "{self.path('cert.pem')}" key_file: "{self.path('key.pem')}" }}
+passwd_file: "{self.path('passwd')}"
+mta_endpoint: "tcp://127.0.0.1:{p['intake']}"
+submit_timeout_ms: 3000
+{msa_overrides}
+""",
+            "mta": f"""
+hostname: "mta.test"
+intake_endpoint: "tcp://127.0.0.1:{p['intake']}"
+mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
+spool_dir: "{self.path('spool')}"
+local_domain: "example.test"
+deliver_timeout_ms: 2000
+retry {{ first_retry_ms: 500 max_retry_ms: 1000 }}
+{mta_overrides}
+""",
+            "mda": f"""
+endpoint: "tcp://127.0.0.1:{p['mda']}"
+mail_root: "{self.path('mail')}"
+hostname: "mda.test"
+{mda_overrides}
+""",
+        }
+        for name, text in configs.items():
+            with open(self.path(f"{name}.conf"), "w") as f:
+                f.write(text)
+
+    # --- processes -------------------------------------------------------
+    def log_path(self, name):
+        return self.path(f"{name}.log")
+
+    def log(self, name):
+        try:
+            with open(self.log_path(name), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def start(self, name, timeout=10):
+        assert name not in self.processes, f"{name} already running"
+        binary = os.path.join(BUILD_DIR, name, name)
+        # Keep earlier logs: a restarted process appends.
+        log = open(self.log_path(name), "a")
+        ready_before = self.log(name).count("event=ready")
+        process = subprocess.Popen([binary, "--config", self.path(f"{name}.conf")],
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        self.processes[name] = process
+        ok = wait_until(lambda: self.log(name).count("event=ready") > ready_before
+                        or process.poll() is not None, timeout)
+        if process.poll() is not None or not ok:
+            raise AssertionError(f"{name} did not become ready:\n{self.log(name)}")
+
+    def stop(self, name, timeout=5):
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        return process.returncode
+
+    def start_all(self):
+        for name in ("mda", "mta", "msa"):
+            self.start(name)
+
+    def close(self, keep=False):
+        for name in list(self.processes):
+            self.stop(name)
+        if not keep and not os.environ.get("MAILPIPE_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- mailboxes -------------------------------------------------------
+    def maildir_files(self, user, domain="example.test"):
+        """Contents (bytes) of the files in the user's new/, oldest first."""
+        new = self.path("mail", domain, user, "new")
+        if not os.path.isdir(new):
+            return []
+        names = sorted(os.listdir(new), key=lambda n: os.stat(os.path.join(new, n)).st_mtime_ns)
+        contents = []
+        for name in names:
+            with open(os.path.join(new, name), "rb") as f:
+                contents.append(f.read())
+        return contents
+
+    def wait_for_maildir(self, user, count, timeout=10, domain="example.test"):
+        wait_until(lambda: len(self.maildir_files(user, domain)) >= count, timeout)
+        return self.maildir_files(user, domain)
+
+
+class ChainTestCase(unittest.TestCase):
+    """Gives each test a fresh chain and prints its logs when it fails."""
+
+    chain_options = {}
+
+    def setUp(self):
+        self.chain = Chain(**self.chain_options)
+        self._problems_before = self._problem_count()
+        self.addCleanup(self._cleanup)
+
+    def _problem_count(self):
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return len(result.failures) + len(result.errors) if result is not None else 0
+
+    def _cleanup(self):
+        # unittest records this test's failure before running cleanups.
+        if self._problem_count() > self._problems_before:
+            for name in ("msa", "mta", "mda"):
+                print(f"\n----- {name} log ({self.id()}) -----\n{self.chain.log(name)}")
+        self.chain.close()
+
+
+QUEUED = re.compile(rb"250 2\.0\.0 Ok: queued as ([0-9A-Z]{8,40})")
