@@ -30,6 +30,8 @@ stop_all() {
         kill -KILL "$pid" 2>/dev/null || true
       fi
       say "stopped $proc (pid $pid)"
+    else
+      say "$proc (pid $pid) has exited"
     fi
     rm -f "$VAR/run/$proc.pid"
   done
