@@ -5,7 +5,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
+#include <exception>
 #include <memory>
+
+#include "common/log.hpp"
 
 namespace mailpipe {
 
@@ -30,6 +34,23 @@ ProcessArgs parse_process_args(int argc, char** argv, std::string_view process_n
     std::exit(2);
   }
   return args;
+}
+
+int run_process(int argc, char** argv, std::string_view process_name,
+                const std::function<int(const ProcessArgs&)>& run) {
+  const ProcessArgs args = parse_process_args(argc, argv, process_name);
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    log::init(process_name, false);
+    log::error("startup_failed").kv("error", e.what());
+    return 1;
+  }
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string default_hostname() {

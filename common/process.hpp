@@ -2,6 +2,7 @@
 // What every mailpipe process does the same way at start and stop:
 // `--config FILE`, the default host name, SIGTERM/SIGINT as a clean stop.
 #include <asio.hpp>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,15 @@ struct ProcessArgs {
 
 // Exits with status 2 and a usage line on bad arguments.
 ProcessArgs parse_process_args(int argc, char** argv, std::string_view process_name);
+
+// The whole main() of a process: parses the arguments, calls `run`, and
+// turns a start-up exception into one `event=startup_failed` log line and
+// exit status 1, so an operator sees what is wrong and where.
+int run_process(int argc, char** argv, std::string_view process_name,
+                const std::function<int(const ProcessArgs&)>& run);
+
+// Milliseconds since the Unix epoch, the time unit of the wire and spool.
+int64_t unix_ms_now();
 
 // gethostname(), or "localhost" if that fails.
 std::string default_hostname();

@@ -95,14 +95,4 @@ int run(const ProcessArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const ProcessArgs args = parse_process_args(argc, argv, "msa");
-  try {
-    return run(args);
-  } catch (const std::exception& e) {
-    // Start-up failure: say what and where, for the operator.
-    mailpipe::log::init("msa", false);
-    mailpipe::log::error("startup_failed").kv("error", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return mailpipe::run_process(argc, argv, "msa", run); }

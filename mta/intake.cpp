@@ -3,18 +3,13 @@
 #include <cerrno>
 
 #include "common/log.hpp"
+#include "common/process.hpp"
 #include "common/mail/queue_id.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/replies.hpp"
 
 namespace mailpipe::mta {
 namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 v1::SubmitReply answer(const std::string& queue_id, const smtp::Reply& reply) {
   v1::SubmitReply out;

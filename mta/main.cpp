@@ -79,13 +79,4 @@ int run(const ProcessArgs& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const ProcessArgs args = parse_process_args(argc, argv, "mta");
-  try {
-    return run(args);
-  } catch (const std::exception& e) {
-    mailpipe::log::init("mta", false);
-    mailpipe::log::error("startup_failed").kv("error", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return mailpipe::run_process(argc, argv, "mta", run); }

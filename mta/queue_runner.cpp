@@ -3,17 +3,12 @@
 #include <random>
 
 #include "common/log.hpp"
+#include "common/process.hpp"
 #include "common/smtp/address.hpp"
 #include "mta/retry.hpp"
 
 namespace mailpipe::mta {
 namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double jitter() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};

@@ -3,6 +3,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include "common/log.hpp"
+#include "common/process.hpp"
 #include "common/mail/queue_id.hpp"
 #include "common/smtp/data_reader.hpp"
 #include "common/smtp/replies.hpp"
@@ -16,12 +17,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
 // A 421 after a timeout is a courtesy; never wait long for it.
 constexpr auto goodbye_write_bound = std::chrono::seconds(5);
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 asio::awaitable<void> sleep_for(Clock::duration duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
