@@ -1,0 +1,131 @@
+// The outbound client against our own SMTP server session (common/smtp)
+// on loopback: a real server implementation, not a mock of one.
+#include "mta/smtp_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/smtp/listener.hpp"
+#include "common/smtp/replies.hpp"
+
+namespace mailpipe::mta {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(DotStuff, DoublesLeadingDotsAndEndsWithTheMarker) {
+  EXPECT_EQ(dot_stuff("a\r\n.b\r\n..\r\n"), "a\r\n..b\r\n...\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(".first\r\n"), "..first\r\n.\r\n");
+  EXPECT_EQ(dot_stuff("no final newline"), "no final newline\r\n.\r\n");
+  EXPECT_EQ(dot_stuff(""), ".\r\n");
+  EXPECT_EQ(dot_stuff("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only CRLF starts a line
+}
+
+class RecipientPolicy final : public smtp::Policy {
+ public:
+  bool offers_auth() const override { return false; }
+  bool requires_auth() const override { return false; }
+  asio::awaitable<bool> verify_password(std::string, std::string) override { co_return false; }
+  std::optional<smtp::Reply> check_sender(const smtp::SessionInfo&, const smtp::Address&) const override {
+    return std::nullopt;
+  }
+  std::optional<smtp::Reply> check_recipient(const smtp::SessionInfo&, const smtp::Address& to) const override {
+    if (to.local == "unknown") return smtp::replies::unknown_user();
+    if (to.local == "later") return smtp::replies::make(450, "4.2.1", "Mailbox busy");
+    return std::nullopt;
+  }
+};
+
+class Sink final : public smtp::MessageSink {
+ public:
+  asio::awaitable<smtp::Reply> accept(const smtp::SessionInfo&, const smtp::Transaction& transaction,
+                                      std::string message) override {
+    messages.push_back(message);
+    recipients = transaction.recipients.size();
+    co_return smtp::replies::queued("REMOTEID");
+  }
+  std::vector<std::string> messages;
+  std::size_t recipients = 0;
+};
+
+TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
+  asio::io_context io;
+  RecipientPolicy policy;
+  Sink sink;
+  smtp::SessionSettings settings{"remote.test", {}, false};
+  smtp::Listener listener(io, "127.0.0.1:0", settings, nullptr, policy, sink);
+  listener.start();
+  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
+
+  v1::OutboundConfig config;
+  asio::ssl::context verify(asio::ssl::context::tls_client);
+  asio::ssl::context any(asio::ssl::context::tls_client);
+  SmtpClient client(io, config, "mta.test", verify, any);
+
+  const std::string body = "Subject: hi\r\n\r\n.dot line\r\n";
+  OutboundMessage message{"QID12345", {}, {"ok@remote.test", "unknown@remote.test", "later@remote.test"}, &body};
+  message.envelope.set_mail_from("a@local.test");
+  HostAttempt attempt;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "remote.test", v1::TLS_MAY, message);
+    io.stop();
+  }, asio::detached);
+  io.run_for(10s);
+
+  ASSERT_FALSE(attempt.try_next_host) << attempt.error;
+  ASSERT_EQ(attempt.results.size(), 3u);
+  EXPECT_EQ(attempt.results["ok@remote.test"].outcome(), v1::DELIVERED);
+  EXPECT_EQ(attempt.results["ok@remote.test"].remote_mta(), "remote.test");
+  EXPECT_EQ(attempt.results["unknown@remote.test"].outcome(), v1::PERMFAIL);
+  EXPECT_EQ(attempt.results["unknown@remote.test"].status().enhanced(), "5.1.1");
+  EXPECT_EQ(attempt.results["later@remote.test"].outcome(), v1::TEMPFAIL);
+  EXPECT_EQ(attempt.results["later@remote.test"].status().code(), 450u);
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0], body);  // dot-stuffed on the wire, unstuffed by the server
+  EXPECT_EQ(sink.recipients, 1u);
+}
+
+TEST(SmtpClient, RefusedConnectionMeansTryTheNextHost) {
+  asio::io_context io;
+  v1::OutboundConfig config;
+  config.set_connect_timeout_ms(2000);
+  asio::ssl::context verify(asio::ssl::context::tls_client);
+  asio::ssl::context any(asio::ssl::context::tls_client);
+  SmtpClient client(io, config, "mta.test", verify, any);
+  const std::string body = "x\r\n";
+  OutboundMessage message{"QID12345", {}, {"a@b.test"}, &body};
+  HostAttempt attempt;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    // Port 1 on loopback: nothing listens there.
+    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), 1}, "b.test", v1::TLS_MAY, message);
+    io.stop();
+  }, asio::detached);
+  io.run_for(10s);
+  EXPECT_TRUE(attempt.try_next_host);
+  EXPECT_NE(attempt.error.find("connect"), std::string::npos) << attempt.error;
+}
+
+TEST(SmtpClient, EncryptPolicyRefusesAServerWithoutStartTls) {
+  asio::io_context io;
+  RecipientPolicy policy;
+  Sink sink;
+  smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"remote.test", {}, false}, nullptr, policy, sink);
+  listener.start();
+  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
+  v1::OutboundConfig config;
+  asio::ssl::context verify(asio::ssl::context::tls_client);
+  asio::ssl::context any(asio::ssl::context::tls_client);
+  SmtpClient client(io, config, "mta.test", verify, any);
+  const std::string body = "x\r\n";
+  OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
+  HostAttempt attempt;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "remote.test", v1::TLS_ENCRYPT, message);
+    io.stop();
+  }, asio::detached);
+  io.run_for(10s);
+  EXPECT_TRUE(attempt.try_next_host);  // never a plaintext fallback
+  EXPECT_TRUE(sink.messages.empty());
+}
+
+}  // namespace
+}  // namespace mailpipe::mta
