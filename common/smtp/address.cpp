@@ -1,5 +1,8 @@
 #include "common/smtp/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <cstdint>
 #include <cstring>
 
 namespace mailpipe::smtp {
@@ -7,7 +10,8 @@ namespace {
 
 constexpr std::size_t max_local = 64;    // RFC 5321 4.5.3.1.1
 constexpr std::size_t max_domain = 255;  // RFC 5321 4.5.3.1.2
-constexpr std::size_t max_path = 256;    // RFC 5321 4.5.3.1.3
+constexpr std::size_t max_path = 256;    // RFC 5321 4.5.3.1.3, counting "<" and ">"
+constexpr std::size_t max_label = 63;    // RFC 1035 2.3.4
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 bool is_high(char c) { return static_cast<unsigned char>(c) >= 0x80; }
@@ -45,11 +49,19 @@ bool valid_quoted_string(std::string_view local, bool utf8) {
 }
 
 bool valid_label(std::string_view label, bool utf8) {
-  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+  bool ascii = true;
   for (char c : label) {
-    if (!(is_alnum(c) || c == '-' || (utf8 && is_high(c)))) return false;
+    if (is_high(c)) {
+      if (!utf8) return false;
+      ascii = false;
+    } else if (!(is_alnum(c) || c == '-')) {
+      return false;
+    }
   }
-  return true;
+  // A U-label (RFC 6531) may be longer in UTF-8 octets than its A-label;
+  // only the ASCII form is bound by the DNS label length.
+  return !ascii || label.size() <= max_label;
 }
 
 bool valid_ipv4(std::string_view text) {
@@ -73,22 +85,17 @@ bool valid_ipv4(std::string_view text) {
   return parts == 4;
 }
 
-bool valid_domain(std::string_view domain, bool utf8) {
-  if (domain.empty()) return false;
-  if (domain.front() == '[') {
-    // RFC 5321 4.1.3 address literals.
-    if (domain.back() != ']') return false;
-    const std::string_view inner = domain.substr(1, domain.size() - 2);
-    if (inner.starts_with("IPv6:") || inner.starts_with("ipv6:")) {
-      const std::string_view v6 = inner.substr(5);
-      if (v6.empty()) return false;
-      for (char c : v6) {
-        if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')) return false;
-      }
-      return true;
-    }
-    return valid_ipv4(inner);
-  }
+bool valid_ipv6(std::string_view text) {
+  // RFC 5321 4.1.3 IPv6-addr is the RFC 4291 text form, which inet_pton
+  // parses exactly (including the embedded IPv4 form "::ffff:1.2.3.4").
+  if (text.empty() || text.size() > 45) return false;  // INET6_ADDRSTRLEN - 1
+  const std::string copy(text);
+  unsigned char binary[16];
+  return inet_pton(AF_INET6, copy.c_str(), binary) == 1;
+}
+
+// Domain = sub-domain *("." sub-domain) (RFC 5321 4.1.2), no literal.
+bool valid_dotted_domain(std::string_view domain, bool utf8) {
   std::size_t pos = 0;
   for (;;) {
     const std::size_t dot = domain.find('.', pos);
@@ -97,6 +104,34 @@ bool valid_domain(std::string_view domain, bool utf8) {
     if (dot == std::string_view::npos) return true;
     pos = dot + 1;
   }
+}
+
+// A-d-l = At-domain *( "," At-domain ), At-domain = "@" Domain.
+bool valid_source_route(std::string_view route, bool utf8) {
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t comma = route.find(',', pos);
+    const std::string_view hop = route.substr(pos, comma == std::string_view::npos ? route.npos : comma - pos);
+    if (hop.size() < 2 || hop.front() != '@' || hop.size() > max_domain + 1) return false;
+    if (!valid_dotted_domain(hop.substr(1), utf8)) return false;
+    if (comma == std::string_view::npos) return true;
+    pos = comma + 1;
+  }
+}
+
+bool valid_domain(std::string_view domain, bool utf8) {
+  if (domain.empty()) return false;
+  if (domain.front() == '[') {
+    // RFC 5321 4.1.3 address literals.
+    if (domain.back() != ']') return false;
+    const std::string_view inner = domain.substr(1, domain.size() - 2);
+    // ABNF literals are case-insensitive (RFC 5234 2.3), so "ipv6:" too.
+    if (inner.size() > 5 && lowercase_ascii(inner.substr(0, 5)) == "ipv6:") return valid_ipv6(inner.substr(5));
+    // General-address-literal (Standardized-tag ":" ...) has no registered
+    // tag besides IPv6; refusing it keeps odd bytes out of the envelope.
+    return valid_ipv4(inner);
+  }
+  return valid_dotted_domain(domain, utf8);
 }
 
 bool has_high_byte(std::string_view text) {
@@ -143,7 +178,7 @@ bool valid_utf8(std::string_view text) {
 }
 
 std::variant<Address, AddressError> parse_path(std::string_view text, bool allow_utf8, bool allow_null) {
-  if (text.size() > max_path + 2) return AddressError::too_long;
+  if (text.size() > max_path) return AddressError::too_long;
   if (text.size() < 2 || text.front() != '<' || text.back() != '>') return AddressError::syntax;
   std::string_view inner = text.substr(1, text.size() - 2);
   if (inner.empty()) {
@@ -154,11 +189,15 @@ std::variant<Address, AddressError> parse_path(std::string_view text, bool allow
     if (!allow_utf8) return AddressError::non_ascii_without_smtputf8;
     if (!valid_utf8(inner)) return AddressError::syntax;
   }
-  // A-d-l (source route): "@a,@b:" — obsolete; accept and ignore.
+  // A-d-l (source route) "@a,@b:": obsolete, but RFC 5321 4.1.2 says
+  // servers MUST accept it; checked, then ignored (RFC 5321 C).
   if (inner.front() == '@') {
     const std::size_t colon = inner.find(':');
-    if (colon == std::string_view::npos) return AddressError::syntax;
+    if (colon == std::string_view::npos || !valid_source_route(inner.substr(0, colon), allow_utf8)) {
+      return AddressError::syntax;
+    }
     inner.remove_prefix(colon + 1);
+    if (inner.empty()) return AddressError::syntax;
   }
   const std::size_t at = inner.rfind('@');
   if (at == std::string_view::npos || at == 0) return AddressError::syntax;

@@ -10,14 +10,20 @@ namespace mailpipe::smtp {
 
 struct Address {
   std::string local;   // dot-string, or quoted-string kept with its quotes
-  std::string domain;  // as given (case kept), or an address literal "[...]"
+  std::string domain;  // as given (case kept), or an address literal "[...]";
+                       // empty only for RCPT TO:<Postmaster> (RFC 5321 4.1.1.3)
   bool empty() const { return local.empty() && domain.empty(); }  // null path "<>"
-  std::string str() const { return empty() ? std::string() : local + "@" + domain; }
+  // "local@domain"; "" for the null path, "postmaster" without a domain.
+  std::string str() const {
+    if (domain.empty()) return local;
+    return local + "@" + domain;
+  }
 };
 
 enum class AddressError { syntax, too_long, non_ascii_without_smtputf8 };
 
-// `text` is a whole path with its angle brackets: "<bob@example.test>".
+// `text` is a whole path with its angle brackets: "<bob@example.test>";
+// at most 256 octets with them (RFC 5321 4.5.3.1.3).
 // Source routes ("<@a,@b:bob@c>") are accepted and dropped (RFC 5321 4.1.2).
 // allow_utf8: SMTPUTF8 was given (RFC 6531), so UTF-8 is allowed.
 // allow_null: "<>" is acceptable (reverse-path only).
