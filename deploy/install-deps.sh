@@ -12,6 +12,7 @@ PACKAGES=(
   openssl ca-certificates
   # test: real clients and peers
   swaks dnsmasq-base python3 python3-zmq python3-protobuf
+  postfix  # for smtp-sink/smtp-source as remote peers; never configured or started
 )
 
 missing=()
@@ -34,5 +35,8 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is only wanted for its test tools: no mail system configuration,
+# so it never starts or takes port 25.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
