@@ -11,6 +11,7 @@ namespace {
 constexpr std::size_t max_domain_argument = 255;
 constexpr std::size_t max_envid = 100;  // RFC 3461 4.4
 constexpr std::size_t max_orcpt = 500;  // RFC 3461 4.2
+constexpr std::size_t max_shown = 64;   // echo of a client's parameter in a reply
 
 struct VerbName {
   std::string_view name;
@@ -56,6 +57,49 @@ std::vector<std::string_view> split_spaces(std::string_view text) {
 }
 
 CommandError error(Reply reply) { return CommandError{std::move(reply)}; }
+
+// Client text echoed in a reply: printable ASCII only and bounded, so a
+// reply line can never carry control or 8-bit bytes back to the wire.
+std::string shown(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, max_shown)) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte >= 0x20 && byte < 0x7f ? c : '?';
+  }
+  if (text.size() > max_shown) out += "...";
+  return out;
+}
+
+bool is_alpha_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// RFC 5321 4.1.2: esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").
+bool valid_keyword(std::string_view keyword) {
+  if (keyword.empty() || !is_alpha_digit(keyword.front())) return false;
+  for (char c : keyword) {
+    if (!is_alpha_digit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// RFC 5321 4.1.2: esmtp-value = 1*(%d33-60 / %d62-126), and RFC 6531 3.3
+// adds UTF-8; never empty, never "=" or a control byte.
+bool valid_value(std::string_view value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 33 || byte == '=' || byte == 127) return false;
+  }
+  return true;
+}
+
+// RFC 3461 4.4: the ENVID, before xtext encoding, is printable US-ASCII.
+bool printable_ascii(std::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 33 || byte > 126) return false;
+  }
+  return true;
+}
 
 // "FROM:<path> params" -> path and the parameter text. Tolerates one space
 // after the colon ("MAIL FROM: <a@b>"), as Postfix and most servers do.
@@ -109,7 +153,7 @@ std::optional<uint64_t> parse_size(std::string_view text) {
 std::optional<Reply> apply_mail_parameter(std::string_view keyword, std::optional<std::string_view> value,
                                           MailParameters& out) {
   const std::string key = upper(keyword);
-  const std::string shown = value ? key + "=" + std::string(*value) : key;
+  const std::string as_given = shown(value ? key + "=" + std::string(*value) : key);
   if (key == "SIZE") {
     auto size = value ? parse_size(*value) : std::nullopt;
     if (!size) return replies::syntax_error("SIZE");
@@ -121,8 +165,11 @@ std::optional<Reply> apply_mail_parameter(std::string_view keyword, std::optiona
       out.body = v1::BODY_7BIT;
     } else if (body == "8BITMIME") {
       out.body = v1::BODY_8BITMIME;
+    } else if (body == "BINARYMIME") {
+      // RFC 3030 needs BDAT, which we do not offer: a valid value we refuse.
+      return replies::parameter_unrecognized(as_given);
     } else {
-      return replies::parameter_unrecognized(shown);
+      return replies::syntax_error("BODY must be 7BIT or 8BITMIME");
     }
   } else if (key == "SMTPUTF8") {
     if (value) return replies::syntax_error("SMTPUTF8 takes no value");
@@ -138,14 +185,18 @@ std::optional<Reply> apply_mail_parameter(std::string_view keyword, std::optiona
     }
   } else if (key == "ENVID") {
     auto envid = value ? decode_xtext(*value) : std::nullopt;
-    if (!envid || envid->empty() || envid->size() > max_envid) return replies::syntax_error("ENVID");
+    if (!envid || envid->empty() || envid->size() > max_envid || !printable_ascii(*envid)) {
+      return replies::syntax_error("ENVID");
+    }
     out.envid = std::move(*envid);
   } else if (key == "AUTH") {
+    // RFC 4954 5: AUTH=<> or the xtext of an addr-spec; only kept, the
+    // session decides whether to trust it.
     auto mailbox = value ? decode_xtext(*value) : std::nullopt;
-    if (!mailbox) return replies::syntax_error("AUTH=");
+    if (!mailbox || mailbox->empty()) return replies::syntax_error("AUTH=");
     out.auth = std::move(*mailbox);
   } else {
-    return replies::parameter_unrecognized(shown);
+    return replies::parameter_unrecognized(as_given);
   }
   return std::nullopt;
 }
@@ -179,14 +230,18 @@ std::optional<Reply> apply_rcpt_parameter(std::string_view keyword, std::optiona
     if ((notify & v1::NOTIFY_NEVER) && notify != v1::NOTIFY_NEVER) return replies::syntax_error("NOTIFY=NEVER must be alone");
     out.notify = notify;
   } else if (key == "ORCPT") {
-    auto orcpt = value ? decode_xtext(*value) : std::nullopt;
-    // RFC 3461 4.2: addr-type ";" xtext.
-    if (!orcpt || orcpt->size() > max_orcpt || orcpt->find(';') == std::string::npos || orcpt->front() == ';') {
+    // RFC 3461 4.2: addr-type ";" xtext, addr-type an atom, at most 500
+    // characters. Kept decoded ("rfc822;bob@example.test").
+    const std::size_t semicolon = value ? value->find(';') : std::string_view::npos;
+    if (!value || value->size() > max_orcpt || semicolon == std::string_view::npos || semicolon == 0 ||
+        !valid_keyword(value->substr(0, semicolon))) {
       return replies::syntax_error("ORCPT must be addr-type;address");
     }
-    out.orcpt = std::move(*orcpt);
+    auto address = decode_xtext(value->substr(semicolon + 1));
+    if (!address || address->empty()) return replies::syntax_error("ORCPT must be addr-type;address");
+    out.orcpt = std::string(value->substr(0, semicolon + 1)) + *address;
   } else {
-    return replies::parameter_unrecognized(value ? key + "=" + std::string(*value) : key);
+    return replies::parameter_unrecognized(shown(value ? key + "=" + std::string(*value) : key));
   }
   return std::nullopt;
 }
@@ -200,10 +255,11 @@ std::optional<Reply> parse_parameters(std::string_view text, Apply apply) {
     const std::string_view keyword = word.substr(0, equals);
     std::optional<std::string_view> value;
     if (equals != std::string_view::npos) value = word.substr(equals + 1);
-    if (keyword.empty()) return replies::syntax_error("empty parameter name");
+    if (!valid_keyword(keyword)) return replies::syntax_error("bad parameter name " + shown(keyword));
+    if (value && !valid_value(*value)) return replies::syntax_error("bad value for " + shown(upper(keyword)));
     const std::string key = upper(keyword);
     for (const auto& previous : seen) {
-      if (previous == key) return replies::syntax_error("duplicate parameter " + key);
+      if (previous == key) return replies::syntax_error("duplicate parameter " + shown(key));
     }
     seen.push_back(key);
     if (auto refusal = apply(keyword, value)) return refusal;
@@ -292,9 +348,17 @@ std::variant<Command, CommandError> parse_command(std::string_view line, bool sm
   switch (found->verb) {
     case Verb::helo:
     case Verb::ehlo: {
+      // Kept as given, not checked against the domain grammar: too many
+      // real clients send a bare host name (Postfix accepts them too).
+      // Bounded and free of control bytes because it reaches logs and the
+      // Received header. Words after the first are ignored (RFC 5321 4.1.4).
       const auto words = split_spaces(argument);
       if (words.empty()) return error(replies::syntax_error(std::string(found->name) + " needs a domain or address literal"));
       if (words[0].size() > max_domain_argument) return error(replies::syntax_error("domain too long"));
+      for (char c : words[0]) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 33 || byte == 127) return error(replies::syntax_error("control byte in domain"));
+      }
       command.argument = std::string(words[0]);
       return command;
     }
@@ -306,14 +370,21 @@ std::variant<Command, CommandError> parse_command(std::string_view line, bool sm
     case Verb::starttls:
       if (!split_spaces(argument).empty()) return error(replies::syntax_error(std::string(found->name) + " takes no argument"));
       return command;
-    case Verb::auth:
-      if (split_spaces(argument).empty()) return error(replies::syntax_error("AUTH needs a mechanism"));
+    case Verb::auth: {
+      // "MECH [initial-response]" (RFC 4954 4), surrounding spaces dropped.
+      const std::size_t first = argument.find_first_not_of(' ');
+      if (first == std::string_view::npos) return error(replies::syntax_error("AUTH needs a mechanism"));
+      command.argument = std::string(argument.substr(first, argument.find_last_not_of(' ') - first + 1));
+      return command;
+    }
+    case Verb::vrfy:
+    case Verb::expn:
+      // RFC 5321 4.1.1.6 and 4.1.1.7: "VRFY" SP String, "EXPN" SP String.
+      if (split_spaces(argument).empty()) return error(replies::syntax_error(std::string(found->name) + " needs an argument"));
       command.argument = std::string(argument);
       return command;
     case Verb::noop:
-    case Verb::vrfy:
     case Verb::help:
-    case Verb::expn:
     case Verb::bdat:
       command.argument = std::string(argument);
       return command;
