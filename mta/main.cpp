@@ -21,6 +21,7 @@
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
 #include "mta/queue_runner.hpp"
+#include "mta/remote_courier.hpp"
 #include "mta/spool.hpp"
 
 namespace {
@@ -49,8 +50,10 @@ int run(const ProcessArgs& args) {
   asio::io_context io(1);
   zmq::context_t zmq_context(1);
   transport::ZmqClient mda(io, zmq_context, {config.mda_endpoint()});
-  mta::MdaCourier courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
-  mta::QueueRunner queue(io, spool, courier, config);
+  mta::MdaCourier mda_courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
+  mta::MxResolver resolver(io, config.dns());
+  mta::RemoteCourier smtp_courier(io, config, resolver);
+  mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, config);
   mta::Intake intake(spool, queue);
 
   std::size_t recovered = 0;

@@ -21,14 +21,15 @@ v1::RecipientResult tempfail(const std::string& address, uint32_t code, const st
 MdaCourier::MdaCourier(transport::ZmqClient& mda, std::chrono::milliseconds timeout) : mda_(mda), timeout_(timeout) {}
 
 asio::awaitable<std::map<std::string, v1::RecipientResult>> MdaCourier::deliver(
-    std::string delivery_id, const v1::Envelope& envelope, const std::vector<std::string>& recipients,
-    std::string message) {
+    const std::string& queue_id, uint32_t attempt, const v1::Envelope& envelope,
+    const std::vector<std::string>& recipients, const std::string& message) {
+  const std::string delivery_id = queue_id + "." + std::to_string(attempt);
   v1::Frame request;
   auto* deliver = request.mutable_deliver();
   deliver->set_delivery_id(delivery_id);
   *deliver->mutable_envelope() = envelope;
   for (const auto& address : recipients) deliver->add_recipients()->set_address(address);
-  deliver->set_message(std::move(message));
+  deliver->set_message(message);
 
   const std::optional<v1::Frame> answer = co_await mda_.request(std::move(request), timeout_);
 

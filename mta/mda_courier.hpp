@@ -9,19 +9,19 @@
 #include <vector>
 
 #include "common/transport/zmq_client.hpp"
+#include "mta/courier.hpp"
 #include "mailpipe.pb.h"
 
 namespace mailpipe::mta {
 
-class MdaCourier final {
+class MdaCourier final : public Courier {
  public:
   MdaCourier(transport::ZmqClient& mda, std::chrono::milliseconds timeout);
 
-  // Keyed by recipient address; every address in `recipients` has a result.
-  asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver(std::string delivery_id,
-                                                                        const v1::Envelope& envelope,
-                                                                        const std::vector<std::string>& recipients,
-                                                                        std::string message);
+  // delivery_id "<queue_id>.<attempt>" lets an MDA spot a redelivery.
+  asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver(
+      const std::string& queue_id, uint32_t attempt, const v1::Envelope& envelope,
+      const std::vector<std::string>& recipients, const std::string& message) override;
 
  private:
   transport::ZmqClient& mda_;

@@ -22,22 +22,11 @@ std::string domain_of(const std::string& address) {
 
 bool is_final(const v1::RecipientProgress& progress) { return progress.state() != v1::RECIPIENT_PENDING; }
 
-// Until remote delivery exists (SMTP client with MX lookup), a non-local
-// recipient waits in the queue like any deferred one and says why.
-v1::RecipientResult remote_not_available(const std::string& address) {
-  v1::RecipientResult result;
-  result.set_address(address);
-  result.set_outcome(v1::TEMPFAIL);
-  result.mutable_status()->set_code(451);
-  result.mutable_status()->set_enhanced("4.4.0");
-  result.mutable_status()->set_text("Remote delivery is not enabled on this MTA");
-  return result;
-}
-
 }  // namespace
 
-QueueRunner::QueueRunner(asio::io_context& io, Spool& spool, MdaCourier& mda, const v1::MtaConfig& config)
-    : io_(io), spool_(spool), mda_(mda), config_(config), wake_(io) {
+QueueRunner::QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote,
+                         const v1::MtaConfig& config)
+    : io_(io), spool_(spool), local_(local), remote_(remote), config_(config), wake_(io) {
   for (const auto& domain : config.local_domain()) local_domains_.insert(smtp::lowercase_ascii(domain));
 }
 
@@ -94,23 +83,21 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
   const int64_t started = unix_ms_now();
 
   std::vector<std::string> local;
-  std::map<std::string, v1::RecipientResult> results;
+  std::vector<std::string> remote;
   uint32_t attempt_number = 1;
   for (const auto& progress : entry.state.recipients()) {
     if (is_final(progress) || progress.next_attempt_unix_ms() > started) continue;
     attempt_number = std::max(attempt_number, progress.attempts() + 1);
-    if (is_local(progress.address())) {
-      local.push_back(progress.address());
-    } else {
-      results.emplace(progress.address(), remote_not_available(progress.address()));
-    }
+    (is_local(progress.address()) ? local : remote).push_back(progress.address());
   }
 
-  if (!local.empty()) {
-    auto loaded = spool_.load(queue_id);
-    if (auto* error = std::get_if<IoError>(&loaded)) {
-      log::error("spool_read_failed").kv("queue_id", queue_id).kv("error", error->what);
-      for (const auto& address : local) {
+  std::map<std::string, v1::RecipientResult> results;
+  v1::SpoolMessage message;
+  auto loaded = spool_.load(queue_id);
+  if (auto* error = std::get_if<IoError>(&loaded)) {
+    log::error("spool_read_failed").kv("queue_id", queue_id).kv("error", error->what);
+    for (const auto* group : {&local, &remote}) {
+      for (const auto& address : *group) {
         auto& result = results[address];
         result.set_address(address);
         result.set_outcome(v1::TEMPFAIL);
@@ -118,16 +105,22 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
         result.mutable_status()->set_enhanced("4.3.0");
         result.mutable_status()->set_text("Cannot read queue file: " + error->what);
       }
-    } else {
-      auto& message = std::get<SpooledMessage>(loaded).message;
-      v1::Envelope envelope = message.envelope();
-      const std::string delivery_id = queue_id + "." + std::to_string(attempt_number);
-      auto delivered = co_await mda_.deliver(delivery_id, envelope, local, std::move(*message.mutable_message()));
+    }
+  } else {
+    message = std::move(std::get<SpooledMessage>(loaded).message);
+    if (!local.empty()) {
+      auto delivered = co_await local_.deliver(queue_id, attempt_number, message.envelope(), local, message.message());
       results.merge(delivered);
+    }
+    if (!remote.empty()) {
+      auto relayed = co_await remote_.deliver(queue_id, attempt_number, message.envelope(), remote, message.message());
+      results.merge(relayed);
     }
   }
 
-  if (!stopped_) record(queue_id, entry, results, started);
+  std::vector<v1::RecipientProgress> bounced;
+  if (!stopped_) bounced = record(queue_id, entry, results, started);
+  if (!bounced.empty() && on_bounced_ && message.has_envelope()) on_bounced_(queue_id, message, bounced);
   entry.in_flight = false;
   --active_;
   if (std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final)) {
@@ -141,8 +134,10 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
   kick();
 }
 
-void QueueRunner::record(const std::string& queue_id, Entry& entry,
-                         const std::map<std::string, v1::RecipientResult>& results, int64_t now_ms) {
+std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_id, Entry& entry,
+                                                       const std::map<std::string, v1::RecipientResult>& results,
+                                                       int64_t now_ms) {
+  std::vector<v1::RecipientProgress> bounced;
   const int64_t delay_ms = now_ms - entry.envelope.received_unix_ms();
   for (auto& progress : *entry.state.mutable_recipients()) {
     const auto it = results.find(progress.address());
@@ -150,8 +145,9 @@ void QueueRunner::record(const std::string& queue_id, Entry& entry,
     const v1::RecipientResult& result = it->second;
     progress.set_attempts(progress.attempts() + 1);
     *progress.mutable_last_status() = result.status();
+    progress.set_last_remote_mta(result.remote_mta());
     const auto& status = result.status();
-    const char* relay = is_local(progress.address()) ? "mda" : "none";
+    const std::string relay = is_local(progress.address()) ? "mda" : result.remote_mta().empty() ? "none" : result.remote_mta();
 
     if (result.outcome() == v1::DELIVERED) {
       progress.set_state(v1::RECIPIENT_DELIVERED);
@@ -168,6 +164,7 @@ void QueueRunner::record(const std::string& queue_id, Entry& entry,
           .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
           .kv("reason", expired && result.outcome() != v1::PERMFAIL ? "queue lifetime expired" : "permanent failure")
           .kv("status", status.text());
+      bounced.push_back(progress);
       continue;
     }
     const int64_t retry_in = retry_delay_ms(config_.retry(), progress.attempts(), jitter());
@@ -181,6 +178,7 @@ void QueueRunner::record(const std::string& queue_id, Entry& entry,
     // recipients are tried again (a duplicate, never a loss).
     log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
   }
+  return bounced;
 }
 
 }  // namespace mailpipe::mta

@@ -13,7 +13,10 @@
 #include <string>
 
 #include "config.pb.h"
-#include "mta/mda_courier.hpp"
+#include <functional>
+#include <vector>
+
+#include "mta/courier.hpp"
 #include "mta/spool.hpp"
 #include "spool.pb.h"
 
@@ -21,7 +24,14 @@ namespace mailpipe::mta {
 
 class QueueRunner final {
  public:
-  QueueRunner(asio::io_context& io, Spool& spool, MdaCourier& mda, const v1::MtaConfig& config);
+  // `local` takes recipients of local domains, `remote` the rest.
+  QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote, const v1::MtaConfig& config);
+
+  // Called after recipients became BOUNCED (permanent failure or expiry),
+  // with the original message, to send the DSN.
+  using OnBounced = std::function<void(const std::string& queue_id, const v1::SpoolMessage& original,
+                                       const std::vector<v1::RecipientProgress>& bounced)>;
+  void set_on_bounced(OnBounced on_bounced) { on_bounced_ = std::move(on_bounced); }
 
   // Takes a message that is durable in the spool. A queue id already known
   // is ignored (a resubmission after a lost acknowledgement).
@@ -38,18 +48,21 @@ class QueueRunner final {
     v1::SpoolState state;
     bool in_flight = false;
   };
-  struct Attempt;
 
   asio::awaitable<void> schedule_loop();
   asio::awaitable<void> attempt(std::string queue_id);
-  void record(const std::string& queue_id, Entry& entry, const std::map<std::string, v1::RecipientResult>& results,
-              int64_t now_ms);
+  // Applies outcomes to the state, saves it; returns the newly bounced.
+  std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
+                                            const std::map<std::string, v1::RecipientResult>& results,
+                                            int64_t now_ms);
   bool is_local(const std::string& address) const;
   void kick();
 
   asio::io_context& io_;
   Spool& spool_;
-  MdaCourier& mda_;
+  Courier& local_;
+  Courier& remote_;
+  OnBounced on_bounced_;
   const v1::MtaConfig& config_;
   std::set<std::string> local_domains_;
   std::map<std::string, Entry> entries_;

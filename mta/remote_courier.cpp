@@ -1,0 +1,144 @@
+#include "mta/remote_courier.hpp"
+
+#include <openssl/ssl.h>
+
+#include "common/log.hpp"
+#include "common/smtp/address.hpp"
+
+namespace mailpipe::mta {
+namespace {
+
+asio::ssl::context client_context(bool verify, const std::string& ca_file) {
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+  if (verify) {
+    if (ca_file.empty()) {
+      context.set_default_verify_paths();
+    } else {
+      context.load_verify_file(ca_file);
+    }
+    context.set_verify_mode(asio::ssl::verify_peer);
+  } else {
+    // Opportunistic TLS (RFC 7435): encrypt, but any certificate will do.
+    context.set_verify_mode(asio::ssl::verify_none);
+  }
+  return context;
+}
+
+v1::RecipientResult failure(const std::string& address, v1::Outcome outcome, uint32_t code,
+                            const std::string& enhanced, const std::string& text) {
+  v1::RecipientResult result;
+  result.set_address(address);
+  result.set_outcome(outcome);
+  result.mutable_status()->set_code(code);
+  result.mutable_status()->set_enhanced(enhanced);
+  result.mutable_status()->set_text(text);
+  return result;
+}
+
+std::string domain_of(const std::string& address) {
+  const std::size_t at = address.rfind('@');
+  return smtp::lowercase_ascii(at == std::string::npos ? "" : address.substr(at + 1));
+}
+
+}  // namespace
+
+RemoteCourier::RemoteCourier(asio::io_context& io, const v1::MtaConfig& config, MxResolver& resolver)
+    : io_(io),
+      config_(config),
+      resolver_(resolver),
+      verify_context_(client_context(true, config.outbound().ca_file())),
+      opportunistic_context_(client_context(false, "")),
+      client_(io, config.outbound(), config.outbound().has_helo_name() ? config.outbound().helo_name() : config.hostname(),
+              verify_context_, opportunistic_context_) {}
+
+v1::TlsPolicy RemoteCourier::tls_policy_for(const std::string& domain) const {
+  for (const auto& destination : config_.outbound().destination()) {
+    if (smtp::lowercase_ascii(destination.domain()) == domain) return destination.tls();
+  }
+  return config_.outbound().tls();
+}
+
+asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliver(
+    const std::string& queue_id, uint32_t, const v1::Envelope& envelope, const std::vector<std::string>& recipients,
+    const std::string& message) {
+  std::map<std::string, std::vector<std::string>> by_domain;
+  for (const auto& rcpt : recipients) by_domain[domain_of(rcpt)].push_back(rcpt);
+  std::map<std::string, v1::RecipientResult> results;
+  for (const auto& [domain, domain_recipients] : by_domain) {
+    // Several transactions when a domain has many recipients.
+    const std::size_t chunk = std::max<uint32_t>(1, config_.outbound().max_recipients_per_transaction());
+    for (std::size_t i = 0; i < domain_recipients.size(); i += chunk) {
+      std::vector<std::string> part(domain_recipients.begin() + static_cast<long>(i),
+                                    domain_recipients.begin() + static_cast<long>(std::min(i + chunk, domain_recipients.size())));
+      auto domain_results = co_await deliver_to_domain(queue_id, envelope, domain, part, message);
+      results.merge(domain_results);
+    }
+  }
+  co_return results;
+}
+
+asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliver_to_domain(
+    const std::string& queue_id, const v1::Envelope& envelope, const std::string& domain,
+    const std::vector<std::string>& recipients, const std::string& message) {
+  std::map<std::string, v1::RecipientResult> results;
+  auto everyone = [&](v1::Outcome outcome, uint32_t code, const std::string& enhanced, const std::string& text) {
+    for (const auto& rcpt : recipients) results[rcpt] = failure(rcpt, outcome, code, enhanced, text);
+    return results;
+  };
+
+  // Per-destination concurrency: wait for a free slot rather than hammer one domain.
+  asio::steady_timer slot_wait(io_);
+  while (active_per_domain_[domain] >= std::max<uint32_t>(1, config_.outbound().max_connections_per_destination())) {
+    slot_wait.expires_after(std::chrono::milliseconds(20));
+    co_await slot_wait.async_wait(asio::use_awaitable);
+  }
+  ++active_per_domain_[domain];
+  struct Release {
+    std::map<std::string, unsigned>& active;
+    std::string domain;
+    ~Release() { --active[domain]; }
+  } release{active_per_domain_, domain};
+
+  const MxAnswer mx = co_await resolver_.lookup_mx(domain);
+  if (mx.status == DnsStatus::permanent) {
+    if (mx.null_mx) {  // RFC 7505 3: the domain accepts no mail
+      co_return everyone(v1::PERMFAIL, 556, "5.1.10", "Recipient domain " + domain + " has a null MX (RFC 7505)");
+    }
+    co_return everyone(v1::PERMFAIL, 550, "5.1.2", "Recipient domain " + domain + " not found: " + mx.error);
+  }
+  if (mx.status == DnsStatus::temporary) {
+    co_return everyone(v1::TEMPFAIL, 451, "4.4.3", "DNS lookup for " + domain + " failed: " + mx.error);
+  }
+
+  const v1::TlsPolicy tls = tls_policy_for(domain);
+  OutboundMessage outbound{queue_id, envelope, recipients, &message};
+  std::string last_error = "no MX host answered";
+  for (const auto& host : mx.hosts) {
+    const AddressAnswer addresses = co_await resolver_.lookup_addresses(host.name);
+    if (addresses.status != DnsStatus::ok) {
+      last_error = host.name + ": " + addresses.error;
+      continue;
+    }
+    for (const auto& address : addresses.addresses) {
+      const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(config_.outbound().port()));
+      HostAttempt attempt = co_await client_.deliver(endpoint, host.name, tls, outbound);
+      if (attempt.try_next_host) {
+        last_error = host.name + "[" + address.to_string() + "]: " + attempt.error;
+        log::info("mx_skipped").kv("queue_id", queue_id).kv("domain", domain).kv("mx", host.name)
+            .kv("address", address.to_string()).kv("reason", attempt.error);
+        continue;
+      }
+      for (const auto& rcpt : recipients) {
+        auto it = attempt.results.find(rcpt);
+        results[rcpt] = it != attempt.results.end()
+                            ? it->second
+                            : failure(rcpt, v1::TEMPFAIL, 451, "4.4.2", host.name + " gave no answer for this recipient");
+      }
+      co_return results;
+    }
+  }
+  co_return everyone(v1::TEMPFAIL, 451, "4.4.1", "No MX host of " + domain + " accepted a connection: " + last_error);
+}
+
+}  // namespace mailpipe::mta

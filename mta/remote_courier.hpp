@@ -1,0 +1,45 @@
+#pragma once
+// How mail leaves the MTA for other domains: for each recipient domain,
+// find the MX hosts (RFC 5321 5.1, RFC 7505), try them in order, address
+// by address, until one answers for the recipients; at most
+// max_connections_per_destination transactions to one domain at a time.
+// Every recipient gets an outcome: DELIVERED, TEMPFAIL or PERMFAIL.
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config.pb.h"
+#include "mailpipe.pb.h"
+#include "mta/courier.hpp"
+#include "mta/mx_resolver.hpp"
+#include "mta/smtp_client.hpp"
+
+namespace mailpipe::mta {
+
+class RemoteCourier final : public Courier {
+ public:
+  RemoteCourier(asio::io_context& io, const v1::MtaConfig& config, MxResolver& resolver);
+
+  asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver(
+      const std::string& queue_id, uint32_t attempt, const v1::Envelope& envelope,
+      const std::vector<std::string>& recipients, const std::string& message) override;
+
+  v1::TlsPolicy tls_policy_for(const std::string& domain) const;
+
+ private:
+  asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver_to_domain(
+      const std::string& queue_id, const v1::Envelope& envelope, const std::string& domain,
+      const std::vector<std::string>& recipients, const std::string& message);
+
+  asio::io_context& io_;
+  const v1::MtaConfig& config_;
+  MxResolver& resolver_;
+  asio::ssl::context verify_context_;
+  asio::ssl::context opportunistic_context_;
+  SmtpClient client_;
+  std::map<std::string, unsigned> active_per_domain_;
+};
+
+}  // namespace mailpipe::mta
