@@ -1,0 +1,358 @@
+#include "mta/mx_resolver.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <thread>
+
+namespace mailpipe::mta {
+namespace {
+
+// ---- order_mx: pure ---------------------------------------------------------
+
+TEST(MxOrder, SortsByPreference) {
+  std::mt19937 random(1);
+  const auto answer = order_mx({{"c.example", 30}, {"a.example", 10}, {"b.example", 20}}, random);
+  EXPECT_EQ(answer.status, DnsStatus::ok);
+  EXPECT_FALSE(answer.null_mx);
+  ASSERT_EQ(answer.hosts.size(), 3u);
+  EXPECT_EQ(answer.hosts[0].name, "a.example");
+  EXPECT_EQ(answer.hosts[1].name, "b.example");
+  EXPECT_EQ(answer.hosts[2].name, "c.example");
+}
+
+TEST(MxOrder, ShufflesOnlyAmongEqualPreference) {
+  std::set<std::string> first_seen;
+  for (unsigned seed = 0; seed < 64; ++seed) {
+    std::mt19937 random(seed);
+    const auto answer = order_mx({{"x.example", 20}, {"b.example", 10}, {"a.example", 10}}, random);
+    ASSERT_EQ(answer.hosts.size(), 3u);
+    EXPECT_EQ(answer.hosts[0].preference, 10);
+    EXPECT_EQ(answer.hosts[1].preference, 10);
+    EXPECT_EQ(answer.hosts[2].name, "x.example");
+    first_seen.insert(answer.hosts[0].name);
+  }
+  EXPECT_EQ(first_seen, (std::set<std::string>{"a.example", "b.example"}));
+}
+
+TEST(MxOrder, LowercasesAndStripsTrailingDot) {
+  std::mt19937 random(1);
+  const auto answer = order_mx({{"MX1.Example.COM.", 5}}, random);
+  ASSERT_EQ(answer.hosts.size(), 1u);
+  EXPECT_EQ(answer.hosts[0].name, "mx1.example.com");
+}
+
+TEST(MxOrder, NullMxIsPermanent) {
+  std::mt19937 random(1);
+  for (const char* root : {".", ""}) {
+    const auto answer = order_mx({{root, 0}}, random);
+    EXPECT_EQ(answer.status, DnsStatus::permanent);
+    EXPECT_TRUE(answer.null_mx);
+    EXPECT_TRUE(answer.hosts.empty());
+    EXPECT_FALSE(answer.error.empty());
+  }
+}
+
+TEST(MxOrder, NullMxBesideRealMxIsIgnored) {
+  std::mt19937 random(1);
+  const auto answer = order_mx({{".", 0}, {"mx.example", 10}}, random);
+  EXPECT_EQ(answer.status, DnsStatus::ok);
+  EXPECT_FALSE(answer.null_mx);
+  ASSERT_EQ(answer.hosts.size(), 1u);
+  EXPECT_EQ(answer.hosts[0].name, "mx.example");
+}
+
+TEST(MxResolverConfig, BadServerThrows) {
+  asio::io_context io;
+  v1::DnsConfig config;
+  config.add_server("not an address");
+  EXPECT_THROW(MxResolver(io, config), std::runtime_error);
+}
+
+TEST(MxResolverLiteral, IpLiteralNeedsNoQuery) {
+  asio::io_context io;
+  v1::DnsConfig config;
+  config.add_server("127.0.0.1:9");  // never asked
+  MxResolver resolver(io, config);
+  std::optional<AddressAnswer> answer;
+  asio::co_spawn(io, resolver.lookup_addresses("127.0.0.9"), [&](std::exception_ptr, AddressAnswer a) {
+    answer = std::move(a);
+  });
+  io.run_for(std::chrono::seconds(2));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::ok);
+  ASSERT_EQ(answer->addresses.size(), 1u);
+  EXPECT_EQ(answer->addresses[0].to_string(), "127.0.0.9");
+}
+
+// ---- live: c-ares against Debian's dnsmasq on a free loopback port ----------
+
+constexpr const char* dnsmasq_path = "/usr/sbin/dnsmasq";
+
+// A UDP port nobody else holds, with the same TCP port free too.
+uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length);
+    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    ::close(tcp);
+    ::close(udp);
+    if (tcp_free) return ntohs(address.sin_port);
+  }
+  return 0;
+}
+
+bool tcp_connects(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class MxResolverLive : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::access(dnsmasq_path, X_OK) != 0) return;
+    // A bound UDP socket that never reads: queries forwarded there get no
+    // answer and no ICMP error, so timeout.test really times out.
+    blackhole_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ::bind(blackhole_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    ::getsockname(blackhole_, reinterpret_cast<sockaddr*>(&address), &length);
+    const uint16_t blackhole_port = ntohs(address.sin_port);
+
+    port_ = free_port();
+    char dir_template[] = "/tmp/mx_resolver_test.XXXXXX";
+    dir_ = ::mkdtemp(dir_template);
+    const std::string log = dir_ + "/dnsmasq.log";
+    std::vector<std::string> args = {
+        dnsmasq_path, "--no-daemon", "--no-resolv", "--no-hosts", "--pid-file=",
+        "--port=" + std::to_string(port_), "--listen-address=127.0.0.1", "--bind-interfaces",
+        "--log-facility=" + log, "--log-queries",
+        // Everything under .test is answered here; unknown names are NXDOMAIN.
+        "--local=/test/",
+        "--mx-host=two-mx.test,mx-b.two-mx.test,20", "--mx-host=two-mx.test,mx-a.two-mx.test,20",
+        "--mx-host=two-mx.test,mx-best.two-mx.test,5", "--mx-host=two-mx.test,mx-last.two-mx.test,30",
+        "--host-record=mx-best.two-mx.test,127.0.0.2",
+        "--mx-host=nullmx.test,.,0",
+        "--host-record=implicit.test,127.0.0.4",
+        "--host-record=dual.test,127.0.0.3,::1",
+        "--server=/timeout.test/127.0.0.1#" + std::to_string(blackhole_port)};
+    if (::geteuid() == 0) args.push_back("--user=root");
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execv(dnsmasq_path, argv.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100 && !tcp_connects(port_); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      bool reaped = false;
+      for (int i = 0; i < 40 && !reaped; ++i) {
+        reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
+        if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!reaped) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (blackhole_ >= 0) ::close(blackhole_);
+    blackhole_ = -1;
+    if (!dir_.empty() && std::getenv("MAILPIPE_KEEP_TMP") == nullptr) std::filesystem::remove_all(dir_);
+  }
+
+  void SetUp() override {
+    if (::access(dnsmasq_path, X_OK) != 0) GTEST_SKIP() << dnsmasq_path << " not installed";
+    ASSERT_TRUE(tcp_connects(port_)) << "dnsmasq did not start, see " << dir_;
+  }
+
+  v1::DnsConfig config(uint32_t timeout_ms = 1000, uint32_t tries = 2) const {
+    v1::DnsConfig config;
+    config.add_server("127.0.0.1:" + std::to_string(port_));
+    config.set_timeout_ms(timeout_ms);
+    config.set_tries(tries);
+    return config;
+  }
+
+  // Runs one lookup to completion; c-ares keeps its UDP socket open, so the
+  // loop is never out of work: stop when the answer is there.
+  template <class T>
+  std::optional<T> run(asio::awaitable<T> lookup, std::chrono::seconds bound = std::chrono::seconds(10)) {
+    std::optional<T> result;
+    asio::co_spawn(io_, std::move(lookup), [&](std::exception_ptr error, T value) {
+      if (!error) result = std::move(value);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!result && std::chrono::steady_clock::now() < deadline) {
+      if (io_.stopped()) io_.restart();
+      io_.run_one_for(std::chrono::milliseconds(50));
+    }
+    return result;
+  }
+
+  asio::io_context io_;
+  static inline pid_t pid_ = -1;
+  static inline int blackhole_ = -1;
+  static inline uint16_t port_ = 0;
+  static inline std::string dir_;
+};
+
+TEST_F(MxResolverLive, OrdersRealMxAnswerByPreference) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_mx("Two-MX.test."));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
+  ASSERT_EQ(answer->hosts.size(), 4u);
+  EXPECT_EQ(answer->hosts[0].name, "mx-best.two-mx.test");
+  EXPECT_EQ(answer->hosts[0].preference, 5);
+  EXPECT_EQ(answer->hosts[1].preference, 20);
+  EXPECT_EQ(answer->hosts[2].preference, 20);
+  EXPECT_EQ((std::set<std::string>{answer->hosts[1].name, answer->hosts[2].name}),
+            (std::set<std::string>{"mx-a.two-mx.test", "mx-b.two-mx.test"}));
+  EXPECT_EQ(answer->hosts[3].name, "mx-last.two-mx.test");
+}
+
+TEST_F(MxResolverLive, NullMxIsPermanent) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_mx("nullmx.test"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::permanent);
+  EXPECT_TRUE(answer->null_mx);
+  EXPECT_TRUE(answer->hosts.empty());
+  EXPECT_NE(answer->error.find("nullmx.test"), std::string::npos) << answer->error;
+}
+
+TEST_F(MxResolverLive, NoMxMeansTheDomainItself) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_mx("implicit.test"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
+  ASSERT_EQ(answer->hosts.size(), 1u);
+  EXPECT_EQ(answer->hosts[0].name, "implicit.test");
+  EXPECT_EQ(answer->hosts[0].preference, 0);
+}
+
+TEST_F(MxResolverLive, NxdomainIsPermanent) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_mx("nowhere.test"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::permanent);
+  EXPECT_FALSE(answer->null_mx);
+  EXPECT_EQ(answer->error, "NXDOMAIN for nowhere.test");
+}
+
+TEST_F(MxResolverLive, RefusedIsTemporary) {
+  // dnsmasq has no upstream for names outside .test: REFUSED.
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_mx("example.org"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::temporary) << answer->error;
+}
+
+TEST_F(MxResolverLive, TimeoutIsTemporaryWithinBound) {
+  MxResolver resolver(io_, config(300, 1));
+  const auto start = std::chrono::steady_clock::now();
+  const auto answer = run(resolver.lookup_mx("slow.timeout.test"));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::temporary);
+  EXPECT_EQ(answer->error, "DNS timeout for slow.timeout.test");
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST_F(MxResolverLive, AddressesAThenAaaa) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_addresses("dual.test"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
+  ASSERT_EQ(answer->addresses.size(), 2u);
+  EXPECT_EQ(answer->addresses[0].to_string(), "127.0.0.3");
+  EXPECT_EQ(answer->addresses[1].to_string(), "::1");
+}
+
+TEST_F(MxResolverLive, AddressesFromAOnly) {
+  MxResolver resolver(io_, config());
+  const auto answer = run(resolver.lookup_addresses("mx-best.two-mx.test"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
+  ASSERT_EQ(answer->addresses.size(), 1u);
+  EXPECT_EQ(answer->addresses[0].to_string(), "127.0.0.2");
+}
+
+TEST_F(MxResolverLive, NoAddressIsPermanent) {
+  MxResolver resolver(io_, config());
+  const auto nodata = run(resolver.lookup_addresses("nullmx.test"));  // has MX, no A/AAAA
+  ASSERT_TRUE(nodata);
+  EXPECT_EQ(nodata->status, DnsStatus::permanent) << nodata->error;
+  const auto nxdomain = run(resolver.lookup_addresses("nowhere.test"));
+  ASSERT_TRUE(nxdomain);
+  EXPECT_EQ(nxdomain->status, DnsStatus::permanent);
+  EXPECT_EQ(nxdomain->error, "NXDOMAIN for nowhere.test");
+}
+
+TEST_F(MxResolverLive, ManyLookupsOnOneResolver) {
+  MxResolver resolver(io_, config());
+  for (int i = 0; i < 20; ++i) {
+    const auto answer = run(resolver.lookup_mx("two-mx.test"));
+    ASSERT_TRUE(answer);
+    ASSERT_EQ(answer->status, DnsStatus::ok) << answer->error;
+  }
+}
+
+TEST_F(MxResolverLive, DestroyedResolverCompletesPendingLookup) {
+  auto resolver = std::make_unique<MxResolver>(io_, config(2000, 2));
+  std::optional<MxAnswer> answer;
+  asio::co_spawn(io_, resolver->lookup_mx("pending.timeout.test"), [&](std::exception_ptr error, MxAnswer value) {
+    if (!error) answer = std::move(value);
+  });
+  io_.run_for(std::chrono::milliseconds(100));  // the query is on the wire, unanswered
+  ASSERT_FALSE(answer);
+  resolver.reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!answer && std::chrono::steady_clock::now() < deadline) {
+    if (io_.stopped()) io_.restart();
+    io_.run_one_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, DnsStatus::temporary);
+}
+
+}  // namespace
+}  // namespace mailpipe::mta
