@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 namespace mailpipe::smtp {
 namespace {
 
@@ -99,6 +102,162 @@ TEST(LineReader, TakeBufferedHandsOverTheRest) {
   EXPECT_EQ(reader.next().line, "DATA");
   EXPECT_EQ(reader.take_buffered(), "Subject: x\r\n");
   EXPECT_EQ(reader.buffered(), 0u);
+}
+
+// Every result until the input is used up, feeding it in the given pieces.
+std::vector<std::pair<Status, std::string>> results(std::string_view input, std::size_t max_line,
+                                                    const std::vector<std::size_t>& pieces) {
+  LineReader reader(max_line);
+  std::vector<std::pair<Status, std::string>> out;
+  std::size_t pos = 0;
+  for (std::size_t piece : pieces) {
+    reader.append(input.substr(pos, piece));
+    pos += piece;
+    for (auto r = reader.next(); r.status != Status::incomplete; r = reader.next()) {
+      out.emplace_back(r.status, r.line);
+    }
+  }
+  return out;
+}
+
+TEST(LineReader, AnySplitGivesTheSameResults) {
+  const std::string input = std::string("EHLO a\r\nNO\nOP\r\n") + std::string(40, 'x') + "\r\nQ\rUIT\r\n" +
+                            std::string("A\0B\r\n", 5) + std::string(30, 'y') + "\r\r\nRSET\r\nNOOP\r\n\r\n";
+  const auto whole = results(input, 24, {input.size()});
+  const std::vector<std::pair<Status, std::string>> expected = {
+      {Status::complete, "EHLO a"}, {Status::bare_newline, ""}, {Status::too_long, ""},
+      {Status::bare_newline, ""},   {Status::nul, ""},          {Status::too_long, ""},
+      {Status::complete, "RSET"},   {Status::complete, "NOOP"}, {Status::complete, ""}};
+  EXPECT_EQ(whole, expected);
+  std::mt19937 random(7);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::size_t> pieces;
+    for (std::size_t left = input.size(); left > 0;) {
+      const std::size_t piece = std::min<std::size_t>(left, round == 0 ? 1 : 1 + random() % 29);
+      pieces.push_back(piece);
+      left -= piece;
+    }
+    ASSERT_EQ(results(input, 24, pieces), expected) << "round " << round;
+  }
+}
+
+TEST(LineReader, EmptyLineIsComplete) {
+  LineReader reader(512);
+  reader.append("\r\n");
+  const auto r = reader.next();
+  EXPECT_EQ(r.status, Status::complete);
+  EXPECT_EQ(r.line, "");
+}
+
+TEST(LineReader, LfCrIsNotALineEnd) {
+  LineReader reader(512);
+  reader.append("NOOP\n\rQUIT\r\n");
+  EXPECT_EQ(reader.next().status, Status::bare_newline);
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+}
+
+TEST(LineReader, CrCrLfIsABareCrThenTheEnd) {
+  LineReader reader(512);
+  reader.append("NOOP\r\r\nQUIT\r\n");
+  EXPECT_EQ(reader.next().status, Status::bare_newline);
+  EXPECT_EQ(reader.next().line, "QUIT");
+}
+
+TEST(LineReader, HiddenCommandAfterBareLfIsNeverReturned) {
+  LineReader reader(512);
+  reader.append("RSET\nMAIL FROM:<evil@x.test>\r\nNOOP\r\n");
+  EXPECT_EQ(reader.next().status, Status::bare_newline);
+  EXPECT_EQ(reader.next().line, "NOOP");
+}
+
+TEST(LineReader, OverlongLineIsReportedBeforeItsEndArrives) {
+  LineReader reader(10);
+  reader.append("123456789");  // with CRLF it will be 11
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::too_long);
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+  reader.append("\r\nNOOP\r\n");
+  EXPECT_EQ(reader.next().line, "NOOP");
+}
+
+TEST(LineReader, LineAtTheLimitWaitsForItsLf) {
+  LineReader reader(10);
+  reader.append("12345678\r");  // exactly 10 once the LF comes
+  EXPECT_FALSE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+  reader.append("\n");
+  EXPECT_EQ(reader.next().line, "12345678");
+}
+
+TEST(LineReader, SkippingKeepsMemoryBoundedWithoutCallsToNext) {
+  LineReader reader(512);
+  reader.append(std::string(600, 'x'));
+  EXPECT_EQ(reader.next().status, Status::too_long);
+  for (int i = 0; i < 1000; ++i) reader.append(std::string(4096, 'y'));  // 4 MiB, never buffered
+  EXPECT_EQ(reader.buffered(), 0u);
+  EXPECT_FALSE(reader.has_complete_line());
+  reader.append("y\r\nQUIT\r\n");
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().line, "QUIT");
+}
+
+TEST(LineReader, SkippingDoesNotEndAtABareLf) {
+  LineReader reader(16);
+  reader.append(std::string(40, 'x'));
+  EXPECT_EQ(reader.next().status, Status::too_long);
+  reader.append("\nRSET\n\r");
+  reader.append("xx\r");
+  reader.append("\nNOOP\r\n");
+  EXPECT_EQ(reader.next().line, "NOOP");
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+}
+
+TEST(LineReader, HasCompleteLineTracksPipelinedBatches) {
+  LineReader reader(512);
+  EXPECT_FALSE(reader.has_complete_line());
+  reader.append("MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDA");
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::complete);
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::complete);
+  EXPECT_FALSE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+  reader.append("TA\r");
+  EXPECT_FALSE(reader.has_complete_line());
+  reader.append("\n");
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().line, "DATA");
+}
+
+TEST(LineReader, HasCompleteLineCountsBrokenLinesToo) {
+  LineReader reader(512);
+  reader.append("NO\nOP\r\n");
+  EXPECT_TRUE(reader.has_complete_line());
+  EXPECT_EQ(reader.next().status, Status::bare_newline);
+  EXPECT_FALSE(reader.has_complete_line());
+}
+
+TEST(LineReader, DiscardAfterStartTlsAlsoDropsAPartialLine) {
+  LineReader reader(512);
+  reader.append("STARTTLS\r\nRCPT TO:<x@y.test>\r\nMAIL FR");
+  EXPECT_EQ(reader.next().line, "STARTTLS");
+  EXPECT_EQ(reader.buffered(), std::string("RCPT TO:<x@y.test>\r\nMAIL FR").size());
+  reader.discard_buffered();
+  // What arrives after the handshake starts a fresh line.
+  reader.append("EHLO again\r\n");
+  EXPECT_EQ(reader.next().line, "EHLO again");
+}
+
+TEST(LineReader, TakeBufferedAfterNextKeepsPartialBytes) {
+  LineReader reader(512);
+  reader.append("DATA\r\n");
+  EXPECT_EQ(reader.next().line, "DATA");
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+  reader.append("Subj");
+  EXPECT_EQ(reader.next().status, Status::incomplete);
+  EXPECT_EQ(reader.take_buffered(), "Subj");
+  reader.append("NOOP\r\n");
+  EXPECT_EQ(reader.next().line, "NOOP");
 }
 
 TEST(LineReader, LongerLimitForAuthResponses) {
