@@ -7,7 +7,12 @@
 // makes the message refused (550 5.6.0), and reading goes on to the real
 // end so the session stays in step with the client. Limits (size, line
 // length) are checked as bytes arrive; past the size limit nothing more
-// is stored, so memory stays bounded.
+// is stored, so memory stays bounded. The size counts the message as it
+// will be stored: unstuffed, with its CRLFs, without the final ".\r\n".
+//
+// Hot path: runs of ordinary lines are found with memchr and stored with
+// one append; the byte-wise states only handle line starts and a CR split
+// from its LF across reads.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,18 +35,19 @@ class DataReader final {
   // how many it consumed; what follows belongs to the next command.
   std::size_t feed(std::string_view bytes);
   bool finished() const { return finished_; }
-  // The first problem seen, ok if none.
+  // The problem at the earliest byte, ok if none; the same however the
+  // input was split.
   Status status() const { return status_; }
   // Dot-unstuffed, CRLF line ends, without the final ".\r\n".
   std::string take_message() { return std::move(message_); }
 
  private:
   enum class State { line_start, dot, dot_cr, in_line, cr };
-  void fail(Status status) {
-    if (status_ == Status::ok) status_ = status;
-  }
-  void store(std::string_view bytes);
-  void count_line(std::size_t bytes);
+  // Offsets count bytes of the DATA stream from its first byte.
+  void fail(Status status, uint64_t at);
+  void store(std::string_view bytes, uint64_t at);
+  void count_line(std::size_t bytes, uint64_t at);
+  std::size_t scan_lines(const char* data, std::size_t i, std::size_t size);
 
   DataLimits limits_;
   State state_ = State::line_start;
@@ -49,6 +55,9 @@ class DataReader final {
   uint64_t total_ = 0;
   std::size_t line_length_ = 0;
   Status status_ = Status::ok;
+  uint64_t error_at_ = 0;  // offset of the byte that caused status_
+  uint64_t consumed_ = 0;  // bytes consumed by earlier feeds
+  uint64_t base_ = 0;      // offset of the current feed's first byte
   bool finished_ = false;
 };
 
