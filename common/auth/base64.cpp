@@ -1,6 +1,7 @@
 #include "common/auth/base64.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace mailpipe::auth {
 namespace {
@@ -63,6 +64,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
       if (values[k] < 0) return std::nullopt;
     }
     const uint32_t n = (values[0] << 18) | (values[1] << 12) | (values[2] << 6) | values[3];
+    // RFC 4648 3.5: the bits under the padding must be zero; otherwise
+    // several texts decode to the same bytes ("Zh==" and "Zg==").
+    if ((padding == 1 && (n & 0xFF) != 0) || (padding == 2 && (n & 0xFFFF) != 0)) return std::nullopt;
     out += static_cast<char>((n >> 16) & 0xFF);
     if (padding < 2) out += static_cast<char>((n >> 8) & 0xFF);
     if (padding < 1) out += static_cast<char>(n & 0xFF);

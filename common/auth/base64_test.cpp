@@ -26,5 +26,39 @@ TEST(Base64, StrictDecoding) {
   }
 }
 
+TEST(Base64, RejectsNonZeroPadBits) {
+  EXPECT_EQ(base64_decode("Zg=="), "f");
+  EXPECT_FALSE(base64_decode("Zh=="));
+  EXPECT_EQ(base64_decode("Zm8="), "fo");
+  EXPECT_FALSE(base64_decode("Zm9="));
+}
+
+TEST(Base64, RejectsUrlSafeAlphabetAndOddBytes) {
+  EXPECT_EQ(base64_decode("+/+/"), std::string("\xFB\xFF\xBF", 3));
+  for (const char* bad : {"-_-_", "Zm9v\n", " Zm9v", "Zm9v ", "Zm9v\t", "====", "Zm==Zm9v", "Z=9v"}) {
+    EXPECT_FALSE(base64_decode(bad)) << bad;
+  }
+  EXPECT_FALSE(base64_decode(std::string("Zm9\0", 4)));
+  EXPECT_FALSE(base64_decode("Zm9\xC3"));
+}
+
+TEST(Base64, EmptyAndEqualsSign) {
+  EXPECT_EQ(base64_decode(""), "");
+  EXPECT_FALSE(base64_decode("="));  // RFC 4954 "=" is the session's business
+  EXPECT_EQ(base64_encode(""), "");
+}
+
+TEST(Base64, AllByteValuesRoundTrip) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (std::size_t length = 0; length <= all.size(); length += 37) {
+    const std::string data = all.substr(0, length);
+    const std::string encoded = base64_encode(data);
+    EXPECT_EQ(encoded.size() % 4, 0u);
+    EXPECT_EQ(base64_decode(encoded), data);
+  }
+  EXPECT_EQ(base64_encode(std::string("\0demo\0demo", 10)), "AGRlbW8AZGVtbw==");
+}
+
 }  // namespace
 }  // namespace mailpipe::auth
