@@ -49,14 +49,14 @@ def wait_until(predicate, timeout, interval=0.05):
 class Chain:
     """One chain in its own temp dir. Use start_all() or start(name)."""
 
-    def __init__(self, msa_overrides="", mta_overrides="", mda_overrides=""):
+    def __init__(self, msa_overrides="", mta_overrides="", mda_overrides="", retry_overrides=""):
         self.dir = tempfile.mkdtemp(prefix="mailpipe-it-")
         self.processes = {}
         self.ports = {"starttls": free_port(), "implicit": free_port(),
                       "intake": free_port(), "mda": free_port()}
         self._make_tls()
         self._make_passwd()
-        self._write_configs(msa_overrides, mta_overrides, mda_overrides)
+        self._write_configs(msa_overrides, mta_overrides, mda_overrides, retry_overrides)
 
     # --- setup -----------------------------------------------------------
     def path(self, *parts):
@@ -78,7 +78,7 @@ class Chain:
         with open(self.path("passwd"), "w") as f:
             f.writelines(lines)
 
-    def _write_configs(self, msa_overrides, mta_overrides, mda_overrides):
+    def _write_configs(self, msa_overrides, mta_overrides, mda_overrides, retry_overrides):
         p = self.ports
         configs = {
             "msa": f"""
@@ -98,7 +98,7 @@ mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
 spool_dir: "{self.path('spool')}"
 local_domain: "example.test"
 deliver_timeout_ms: 2000
-retry {{ first_retry_ms: 500 max_retry_ms: 1000 }}
+retry {{ first_retry_ms: 500 max_retry_ms: 1000 {retry_overrides} }}
 {mta_overrides}
 """,
             "mda": f"""
