@@ -118,9 +118,17 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
     }
   }
 
-  std::vector<v1::RecipientProgress> bounced;
-  if (!stopped_) bounced = record(queue_id, entry, results, started);
-  if (!bounced.empty() && on_bounced_ && message.has_envelope()) on_bounced_(queue_id, message, bounced);
+  if (!stopped_) {
+    const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, results, started);
+    // The DSN is durable before the state that says "bounced": a crash in
+    // between sends the DSN twice rather than never.
+    if (!bounced.empty() && on_bounced_ && message.has_envelope()) on_bounced_(queue_id, message, bounced);
+    if (auto error = spool_.save_state(queue_id, entry.state)) {
+      // The attempt happened but its record did not stick: on restart the
+      // recipients are tried again (a duplicate, never a loss).
+      log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
+    }
+  }
   entry.in_flight = false;
   --active_;
   if (std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final)) {
@@ -172,11 +180,6 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
     log::info("deferred").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
         .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
         .kv("retry_in_ms", retry_in).kv("status", status.text());
-  }
-  if (auto error = spool_.save_state(queue_id, entry.state)) {
-    // The attempt happened but its record did not stick: on restart the
-    // recipients are tried again (a duplicate, never a loss).
-    log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
   }
   return bounced;
 }

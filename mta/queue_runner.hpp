@@ -51,7 +51,7 @@ class QueueRunner final {
 
   asio::awaitable<void> schedule_loop();
   asio::awaitable<void> attempt(std::string queue_id);
-  // Applies outcomes to the state, saves it; returns the newly bounced.
+  // Applies outcomes to the in-memory state; returns the newly bounced.
   std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
                                             const std::map<std::string, v1::RecipientResult>& results,
                                             int64_t now_ms);
