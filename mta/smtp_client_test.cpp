@@ -6,6 +6,10 @@
 
 #include "common/smtp/listener.hpp"
 #include "common/smtp/replies.hpp"
+#include "common/tls/server_context.hpp"
+
+#include <unistd.h>
+#include <cstdlib>
 
 namespace mailpipe::mta {
 namespace {
@@ -125,6 +129,99 @@ TEST(SmtpClient, EncryptPolicyRefusesAServerWithoutStartTls) {
   io.run_for(10s);
   EXPECT_TRUE(attempt.try_next_host);  // never a plaintext fallback
   EXPECT_TRUE(sink.messages.empty());
+}
+
+}  // namespace
+}  // namespace mailpipe::mta
+
+namespace mailpipe::mta {
+namespace {
+
+// A self-signed certificate made for the test with the openssl CLI.
+class TlsPeer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = "/tmp/mailpipe-client-tls-" + std::to_string(::getpid());
+    const std::string command = "mkdir -p " + dir_ +
+                                " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=mx.remote.test"
+                                " -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
+
+  // Runs one delivery against a STARTTLS-offering server; returns the attempt.
+  HostAttempt deliver(v1::TlsPolicy policy, const std::string& ca_file, Sink& sink, bool& server_saw_tls) {
+    asio::io_context io;
+    RecipientPolicy server_policy;
+    v1::TlsConfig tls_config;
+    tls_config.set_cert_file(dir_ + "/cert.pem");
+    tls_config.set_key_file(dir_ + "/key.pem");
+    asio::ssl::context server_tls = tls::make_server_context(tls_config);
+    TlsRecordingSink recording(sink, server_saw_tls);
+    smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"mx.remote.test", {}, false}, &server_tls,
+                            server_policy, recording);
+    listener.start();
+    const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
+    v1::OutboundConfig config;
+    asio::ssl::context verify(asio::ssl::context::tls_client);
+    verify.set_verify_mode(asio::ssl::verify_peer);
+    if (!ca_file.empty()) verify.load_verify_file(ca_file);
+    asio::ssl::context any(asio::ssl::context::tls_client);
+    SmtpClient client(io, config, "mta.test", verify, any);
+    static const std::string body = "Subject: tls\r\n\r\nsecret\r\n";
+    OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
+    HostAttempt attempt;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "mx.remote.test", policy, message);
+      io.stop();
+    }, asio::detached);
+    io.run_for(10s);
+    return attempt;
+  }
+
+  class TlsRecordingSink final : public smtp::MessageSink {
+   public:
+    TlsRecordingSink(Sink& inner, bool& saw_tls) : inner_(inner), saw_tls_(saw_tls) {}
+    asio::awaitable<smtp::Reply> accept(const smtp::SessionInfo& session, const smtp::Transaction& transaction,
+                                        std::string message) override {
+      saw_tls_ = session.tls;
+      co_return co_await inner_.accept(session, transaction, std::move(message));
+    }
+
+   private:
+    Sink& inner_;
+    bool& saw_tls_;
+  };
+
+  static std::string dir_;
+};
+std::string TlsPeer::dir_;
+
+TEST_F(TlsPeer, OpportunisticTlsIsUsedWhenOffered) {
+  Sink sink;
+  bool saw_tls = false;
+  const HostAttempt attempt = deliver(v1::TLS_MAY, "", sink, saw_tls);
+  ASSERT_FALSE(attempt.try_next_host) << attempt.error;
+  EXPECT_EQ(attempt.results.at("ok@remote.test").outcome(), v1::DELIVERED);
+  EXPECT_TRUE(saw_tls);
+}
+
+TEST_F(TlsPeer, VerifyPolicyRejectsAnUntrustedCertificateWithoutFallback) {
+  Sink sink;
+  bool saw_tls = false;
+  const HostAttempt attempt = deliver(v1::TLS_VERIFY, "", sink, saw_tls);  // nothing trusts it
+  EXPECT_TRUE(attempt.try_next_host);
+  EXPECT_NE(attempt.error.find("TLS handshake failed"), std::string::npos) << attempt.error;
+  EXPECT_TRUE(sink.messages.empty());
+}
+
+TEST_F(TlsPeer, VerifyPolicyAcceptsACertificateFromTheCaFile) {
+  Sink sink;
+  bool saw_tls = false;
+  const HostAttempt attempt = deliver(v1::TLS_VERIFY, dir_ + "/cert.pem", sink, saw_tls);
+  ASSERT_FALSE(attempt.try_next_host) << attempt.error;
+  EXPECT_TRUE(saw_tls);
+  EXPECT_EQ(sink.messages.size(), 1u);
 }
 
 }  // namespace
