@@ -13,6 +13,7 @@ struct Extensions {
   bool pipelining = false;
   bool eightbit = false;
   bool smtputf8 = false;
+  bool dsn = false;
   uint64_t size = 0;  // 0: not advertised or no limit
 };
 
@@ -28,6 +29,7 @@ Extensions parse_ehlo(const smtp::Reply& reply) {
     if (keyword == "PIPELINING") ext.pipelining = true;
     if (keyword == "8BITMIME") ext.eightbit = true;
     if (keyword == "SMTPUTF8") ext.smtputf8 = true;
+    if (keyword == "DSN") ext.dsn = true;
     if (keyword == "SIZE" && line.size() > 5) ext.size = std::strtoull(line.c_str() + 5, nullptr, 10);
   }
   return ext;
@@ -52,11 +54,58 @@ v1::RecipientResult result_from(const std::string& address, const smtp::Reply& r
 // A reply that never came: transient, so the queue tries again.
 smtp::Reply lost(const std::string& why) { return smtp::Reply{451, "4.4.2", why}; }
 
+// RFC 3461 4: xtext, "+" and two uppercase hex digits for anything outside "!".."~", "+" and "=".
+std::string encode_xtext(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 33 || byte > 126 || c == '+' || c == '=') {
+      out += '+';
+      out += hex[byte >> 4];
+      out += hex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string mail_command(const OutboundMessage& message, const Extensions& ext) {
-  std::string command = "MAIL FROM:<" + message.envelope.mail_from() + ">";
+  const v1::Envelope& envelope = message.envelope;
+  std::string command = "MAIL FROM:<" + envelope.mail_from() + ">";
   if (ext.size) command += " SIZE=" + std::to_string(message.message->size());
-  if (ext.eightbit && message.envelope.body_type() == v1::BODY_8BITMIME) command += " BODY=8BITMIME";
-  if (ext.smtputf8 && message.envelope.smtputf8()) command += " SMTPUTF8";
+  if (ext.eightbit && envelope.body_type() == v1::BODY_8BITMIME) command += " BODY=8BITMIME";
+  if (ext.smtputf8 && envelope.smtputf8()) command += " SMTPUTF8";
+  // RFC 3461 4.3 / 4.4: pass the sender's DSN wishes on to a DSN-aware relay.
+  if (ext.dsn && envelope.dsn_ret_full()) command += " RET=FULL";
+  if (ext.dsn && !envelope.dsn_envid().empty()) command += " ENVID=" + encode_xtext(envelope.dsn_envid());
+  return command + "\r\n";
+}
+
+std::string rcpt_command(const OutboundMessage& message, const std::string& rcpt, const Extensions& ext) {
+  std::string command = "RCPT TO:<" + rcpt + ">";
+  if (!ext.dsn) return command + "\r\n";
+  for (const auto& recipient : message.envelope.recipients()) {
+    if (recipient.address() != rcpt) continue;
+    // RFC 3461 4.1 / 4.2: NOTIFY and ORCPT as the sender gave them.
+    const uint32_t notify = recipient.notify();
+    if (notify & v1::NOTIFY_NEVER) {
+      command += " NOTIFY=NEVER";
+    } else if (notify != 0) {
+      std::string list;
+      if (notify & v1::NOTIFY_SUCCESS) list += ",SUCCESS";
+      if (notify & v1::NOTIFY_FAILURE) list += ",FAILURE";
+      if (notify & v1::NOTIFY_DELAY) list += ",DELAY";
+      command += " NOTIFY=" + list.substr(1);
+    }
+    const std::string& orcpt = recipient.orcpt();
+    const std::size_t semicolon = orcpt.find(';');
+    if (semicolon != std::string::npos) {
+      command += " ORCPT=" + orcpt.substr(0, semicolon + 1) + encode_xtext(orcpt.substr(semicolon + 1));
+    }
+    break;
+  }
   return command + "\r\n";
 }
 
@@ -152,7 +201,7 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
 
   // MAIL, RCPT..., DATA: in one write with PIPELINING (RFC 2920), else one at a time.
   std::vector<std::string> commands{mail_command(message, ext)};
-  for (const auto& rcpt : message.recipients) commands.push_back("RCPT TO:<" + rcpt + ">\r\n");
+  for (const auto& rcpt : message.recipients) commands.push_back(rcpt_command(message, rcpt, ext));
   commands.push_back("DATA\r\n");
   std::vector<smtp::Reply> replies;
   if (ext.pipelining) {

@@ -164,7 +164,7 @@ Session::Outcome Session::dispatch(const Command& command) {
 
 std::string Session::ehlo_keywords() const {
   std::string keywords = "PIPELINING\nSIZE " + std::to_string(settings_.limits.max_message_bytes()) +
-                         "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8";
+                         "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nDSN";
   if (connection_.tls_available() && !connection_.tls_active()) keywords += "\nSTARTTLS";
   // RFC 4954 4 and 14: never offer plaintext passwords over a clear channel.
   if (policy_.offers_auth() && connection_.tls_active()) keywords += "\nAUTH PLAIN LOGIN";

@@ -90,12 +90,13 @@ outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 5000 
         self.sinks[address] = sink
         return sink
 
-    def submit(self, to, subject="outbound"):
+    def submit(self, to, subject="outbound", mail_options=(), rcpt_options=()):
         smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
         try:
             smtp.ehlo("client.test")
             smtp.login("demo@example.test", "demo")
-            smtp.sendmail("demo@example.test", [to], f"Subject: {subject}\r\n\r\nhello outside\r\n".encode())
+            smtp.sendmail("demo@example.test", [to], f"Subject: {subject}\r\n\r\nhello outside\r\n".encode(),
+                          mail_options=list(mail_options), rcpt_options=list(rcpt_options))
         finally:
             smtp.close()
 
@@ -117,11 +118,15 @@ outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 5000 
 
     def test_delivers_to_the_mx_with_envelope_and_body(self):
         sink = self.sink("127.0.0.2")
-        self.submit("user@sink.test", "to the sink")
+        self.submit("user@sink.test", "to the sink", mail_options=["ENVID=env+2B1"],
+                    rcpt_options=["NOTIFY=FAILURE,DELAY", "ORCPT=rfc822;User@sink.test"])
         self.assertTrue(wait_until(lambda: sink.messages(), 15), self.chain.log("mta"))
         dump = sink.messages()[0]
         self.assertIn(b"X-Mail-Args: <demo@example.test>", dump)
-        self.assertIn(b"X-Rcpt-Args: <user@sink.test>", dump)
+        # DSN parameters pass on to a relay that offers DSN (RFC 3461 4).
+        self.assertIn(b"X-Mail-Args: <demo@example.test>", dump)
+        self.assertIn(b"ENVID=env+2B1", dump)
+        self.assertIn(b"X-Rcpt-Args: <user@sink.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;User@sink.test", dump)
         self.assertIn(b"Subject: to the sink", dump)
         self.assertIn(b"hello outside", dump)
         self.assertTrue(wait_until(lambda: "event=delivered" in self.chain.log("mta"), 5))
