@@ -24,6 +24,18 @@ TEST(DotStuff, DoublesLeadingDotsAndEndsWithTheMarker) {
   EXPECT_EQ(dot_stuff("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only CRLF starts a line
 }
 
+// Runs one delivery on `io` to 127.0.0.1:port and returns its outcome.
+HostAttempt deliver_once(asio::io_context& io, SmtpClient& client, unsigned short port, const std::string& mx,
+                         v1::TlsPolicy policy, const OutboundMessage& message) {
+  HostAttempt attempt;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, mx, policy, message);
+    io.stop();
+  }, asio::detached);
+  io.run_for(10s);
+  return attempt;
+}
+
 class RecipientPolicy final : public smtp::Policy {
  public:
   bool offers_auth() const override { return false; }
@@ -68,12 +80,7 @@ TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
   const std::string body = "Subject: hi\r\n\r\n.dot line\r\n";
   OutboundMessage message{"QID12345", {}, {"ok@remote.test", "unknown@remote.test", "later@remote.test"}, &body};
   message.envelope.set_mail_from("a@local.test");
-  HostAttempt attempt;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "remote.test", v1::TLS_MAY, message);
-    io.stop();
-  }, asio::detached);
-  io.run_for(10s);
+  HostAttempt attempt = deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message);
 
   ASSERT_FALSE(attempt.try_next_host) << attempt.error;
   ASSERT_EQ(attempt.results.size(), 3u);
@@ -97,13 +104,8 @@ TEST(SmtpClient, RefusedConnectionMeansTryTheNextHost) {
   SmtpClient client(io, config, "mta.test", verify, any);
   const std::string body = "x\r\n";
   OutboundMessage message{"QID12345", {}, {"a@b.test"}, &body};
-  HostAttempt attempt;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    // Port 1 on loopback: nothing listens there.
-    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), 1}, "b.test", v1::TLS_MAY, message);
-    io.stop();
-  }, asio::detached);
-  io.run_for(10s);
+  // Port 1 on loopback: nothing listens there.
+  const HostAttempt attempt = deliver_once(io, client, 1, "b.test", v1::TLS_MAY, message);
   EXPECT_TRUE(attempt.try_next_host);
   EXPECT_NE(attempt.error.find("connect"), std::string::npos) << attempt.error;
 }
@@ -121,12 +123,7 @@ TEST(SmtpClient, EncryptPolicyRefusesAServerWithoutStartTls) {
   SmtpClient client(io, config, "mta.test", verify, any);
   const std::string body = "x\r\n";
   OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
-  HostAttempt attempt;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "remote.test", v1::TLS_ENCRYPT, message);
-    io.stop();
-  }, asio::detached);
-  io.run_for(10s);
+  HostAttempt attempt = deliver_once(io, client, port, "remote.test", v1::TLS_ENCRYPT, message);
   EXPECT_TRUE(attempt.try_next_host);  // never a plaintext fallback
   EXPECT_TRUE(sink.messages.empty());
 }
