@@ -7,51 +7,68 @@
 #   deploy/run-local.sh           install what is missing, build, run until Ctrl-C
 #   deploy/run-local.sh --detach  same, in the background
 #   deploy/run-local.sh stop      stop a detached chain
+#
+# Everything it makes lives in var/ (gitignored): delete var/ to start over.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAR=$ROOT/var
 BUILD_DIR=${MAILPIPE_BUILD_DIR:-$ROOT/build}
 PROCESSES=(mda mta msa)  # start order: each one's peer is up before it
+READY_TIMEOUT_S=10       # per process, from exec to event=ready
+STOP_TIMEOUT_S=10        # per process, from SIGTERM to SIGKILL
 
 say() { echo "run-local: $*"; }
 
-alive() { [[ -f $VAR/run/$1.pid ]] && kill -0 "$(cat "$VAR/run/$1.pid")" 2>/dev/null; }
+pid_of() { cat "$VAR/run/$1.pid" 2>/dev/null || true; }
 
-stop_all() {
-  local proc pid
-  for proc in msa mta mda; do  # reverse order: no new mail while stopping
-    [[ -f $VAR/run/$proc.pid ]] || continue
-    pid=$(cat "$VAR/run/$proc.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$pid" 2>/dev/null; then
-        say "$proc (pid $pid) did not stop in 10 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-      say "stopped $proc (pid $pid)"
-    else
-      say "$proc (pid $pid) has exited"
-    fi
-    rm -f "$VAR/run/$proc.pid"
-  done
+# A pid file names a live process of ours: not a pid the kernel has since
+# given to something else (the command line names our config file).
+alive() {
+  local pid
+  pid=$(pid_of "$1")
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config $VAR/etc/$1.conf"
 }
 
-if [[ ${1:-} == stop ]]; then
-  stop_all
-  exit 0
-fi
-detach=false
-if [[ ${1:-} == --detach ]]; then
-  detach=true
-elif [[ -n ${1:-} ]]; then
-  echo "usage: deploy/run-local.sh [--detach | stop]" >&2
-  exit 2
-fi
+stop_one() {
+  local proc=$1 pid
+  [[ -f $VAR/run/$proc.pid ]] || return 0
+  pid=$(pid_of "$proc")
+  if alive "$proc"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq $((STOP_TIMEOUT_S * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$proc (pid $pid) did not stop in $STOP_TIMEOUT_S s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    say "stopped $proc (pid $pid)"
+  else
+    say "$proc (pid $pid) had already exited"
+  fi
+  rm -f "$VAR/run/$proc.pid"
+}
+
+stop_all() {
+  local proc
+  for proc in msa mta mda; do stop_one "$proc"; done  # reverse order: no new mail while stopping
+}
+
+case ${1:-} in
+  stop)
+    if ! compgen -G "$VAR/run/*.pid" >/dev/null; then
+      say "not running (no pid files in var/run/)"
+      exit 0
+    fi
+    stop_all
+    exit 0 ;;
+  --detach) detach=true ;;
+  "") detach=false ;;
+  *) echo "usage: deploy/run-local.sh [--detach | stop]" >&2; exit 2 ;;
+esac
 
 for proc in "${PROCESSES[@]}"; do
   if alive "$proc"; then
-    say "$proc is already running (pid $(cat "$VAR/run/$proc.pid")); use 'deploy/run-local.sh stop' first"
+    say "already running: $proc (pid $(pid_of "$proc")); stop it with: deploy/run-local.sh stop" >&2
     exit 1
   fi
 done
@@ -63,38 +80,58 @@ chmod 700 "$VAR/etc" "$VAR/tls" "$VAR/spool"
 
 if [[ ! -f $VAR/tls/cert.pem || ! -f $VAR/tls/key.pem ]]; then
   say "creating a self-signed certificate for localhost in var/tls/"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$VAR/tls/key.pem" -out "$VAR/tls/cert.pem" 2>/dev/null
-  chmod 600 "$VAR/tls/key.pem"
+  (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+     -keyout "$VAR/tls/key.pem" -out "$VAR/tls/cert.pem" 2>/dev/null)
 fi
 
 if [[ ! -f $VAR/etc/passwd ]]; then
   say "creating the demo user demo@example.test (password: demo) in var/etc/passwd"
-  echo "demo@example.test:{SHA512-CRYPT}$(openssl passwd -6 demo)" >"$VAR/etc/passwd"
-  chmod 600 "$VAR/etc/passwd"
+  hash=$(openssl passwd -6 demo)
+  (umask 077 && echo "demo@example.test:{SHA512-CRYPT}$hash" >"$VAR/etc/passwd")
 fi
 
+# Configs are remade from the templates on every run: edit deploy/local/*.conf.in.
+# (@VAR@ escaped for sed: a path may hold & or |.)
+var_for_sed=$(printf '%s' "$VAR" | sed 's/[&|\\]/\\&/g')
 for proc in "${PROCESSES[@]}"; do
-  sed "s|@VAR@|$VAR|g" "$ROOT/deploy/local/$proc.conf.in" >"$VAR/etc/$proc.conf"
+  sed "s|@VAR@|$var_for_sed|g" "$ROOT/deploy/local/$proc.conf.in" >"$VAR/etc/$proc.conf"
+  if ! "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf" --check >"$VAR/log/$proc.check" 2>&1; then
+    say "var/etc/$proc.conf (from deploy/local/$proc.conf.in) is not valid:" >&2
+    cat "$VAR/log/$proc.check" >&2
+    exit 1
+  fi
+  rm -f "$VAR/log/$proc.check"
 done
 
+if ! $detach; then
+  # From here on Ctrl-C stops whatever has been started, in order.
+  trap 'echo; stop_all; exit 0' INT TERM
+fi
+
 start() {
-  local proc=$1 pid
-  : >"$VAR/log/$proc.log"
-  "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf" >>"$VAR/log/$proc.log" 2>&1 </dev/null &
+  local proc=$1 log=$VAR/log/$1.log pid
+  [[ -f $log ]] && mv -f "$log" "$log.1"  # keep the previous run's log
+  : >"$log"
+  # setsid: the processes get no terminal signals; Ctrl-C reaches this
+  # script alone, which stops them in order (msa first).
+  setsid "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf" >>"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$VAR/run/$proc.pid"
-  for _ in $(seq 100); do
-    if grep -q "event=ready" "$VAR/log/$proc.log"; then
+  for _ in $(seq $((READY_TIMEOUT_S * 10))); do
+    if grep -q "event=ready" "$log"; then
       say "started $proc (pid $pid), log in var/log/$proc.log"
       return 0
     fi
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  say "$proc did not become ready; last lines of var/log/$proc.log:"
-  tail -n 20 "$VAR/log/$proc.log" >&2
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$proc did not log event=ready within $READY_TIMEOUT_S s; last lines of var/log/$proc.log:" >&2
+  else
+    say "$proc exited during start-up; last lines of var/log/$proc.log:" >&2
+  fi
+  tail -n 20 "$log" >&2
   stop_all
   exit 1
 }
@@ -110,20 +147,21 @@ mailpipe is running. Send a first mail:
         --from demo@example.test --to demo@example.test
 
 It lands in var/mail/example.test/demo/new/. Logs: var/log/{msa,mta,mda}.log
+
 BANNER
 
 if $detach; then
-  say "running in the background; stop with: deploy/run-local.sh stop"
+  say "running in the background; stop it with: deploy/run-local.sh stop"
   exit 0
 fi
 
-trap 'echo; stop_all; exit 0' INT TERM
 say "press Ctrl-C to stop"
-# Wait for Ctrl-C, or for one of the processes to die.
+# Wait for Ctrl-C, or for one of the processes to die. (sleep in the
+# background and wait: bash runs the trap at once, not after the sleep.)
 while true; do
   for proc in "${PROCESSES[@]}"; do
     if ! alive "$proc"; then
-      say "$proc exited unexpectedly; last lines of var/log/$proc.log:"
+      say "$proc exited unexpectedly; last lines of var/log/$proc.log:" >&2
       tail -n 20 "$VAR/log/$proc.log" >&2
       stop_all
       exit 1
