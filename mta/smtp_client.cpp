@@ -8,14 +8,7 @@
 namespace mailpipe::mta {
 namespace {
 
-struct Extensions {
-  bool starttls = false;
-  bool pipelining = false;
-  bool eightbit = false;
-  bool smtputf8 = false;
-  bool dsn = false;
-  uint64_t size = 0;  // 0: not advertised or no limit
-};
+using Extensions = ServerExtensions;
 
 Extensions parse_ehlo(const smtp::Reply& reply) {
   Extensions ext;
@@ -134,42 +127,85 @@ SmtpClient::SmtpClient(asio::io_context& io, const v1::OutboundConfig& config, s
       verify_context_(verify_context),
       opportunistic_context_(opportunistic_context) {}
 
+struct SmtpClient::Session {
+  std::unique_ptr<SmtpClientConnection> connection;
+  Extensions ext;
+  std::string mx_name;
+  bool reused = false;
+};
+
+struct SmtpClient::TransactionOutcome {
+  HostAttempt attempt;
+  bool reusable = false;  // the connection is in a clean state for another MAIL
+  bool stale = false;     // a cached connection had died before MAIL: use a fresh one
+};
+
+SmtpClient::~SmtpClient() = default;
+
 asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoint, std::string mx_name,
                                                  v1::TlsPolicy tls, const OutboundMessage& message) {
+  const std::string key = endpoint.address().to_string() + "|" + std::to_string(endpoint.port()) + "|" + mx_name +
+                          "|" + std::to_string(static_cast<int>(tls));
+  while (std::unique_ptr<Session> session = take_parked(key)) {
+    session->reused = true;
+    TransactionOutcome outcome = co_await transaction(*session, message);
+    if (outcome.stale) continue;  // the server closed it meanwhile; not a delivery attempt
+    log::debug("connection_reused").kv("queue_id", message.queue_id).kv("relay", mx_name);
+    if (outcome.reusable) {
+      park(key, std::move(session));
+    } else {
+      co_await quit(std::move(session));
+    }
+    co_return outcome.attempt;
+  }
+
+  std::string error;
+  std::unique_ptr<Session> session = co_await open_session(endpoint, mx_name, tls, error);
+  if (!session) {
+    HostAttempt attempt;
+    attempt.try_next_host = true;
+    attempt.error = error;
+    co_return attempt;
+  }
+  TransactionOutcome outcome = co_await transaction(*session, message);
+  if (outcome.reusable) {
+    park(key, std::move(session));
+  } else {
+    co_await quit(std::move(session));
+  }
+  co_return outcome.attempt;
+}
+
+asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(asio::ip::tcp::endpoint endpoint,
+                                                                               const std::string& mx_name,
+                                                                               v1::TlsPolicy tls, std::string& error) {
   using std::chrono::milliseconds;
   const milliseconds command_timeout(config_.command_timeout_ms());
-  HostAttempt attempt;
-  auto next_host = [&attempt](std::string why) {
-    attempt.try_next_host = true;
-    attempt.error = std::move(why);
-    return attempt;
-  };
-  auto all = [&](const smtp::Reply& reply) {
-    for (const auto& rcpt : message.recipients) attempt.results[rcpt] = result_from(rcpt, reply, mx_name);
-    return attempt;
-  };
-
-  SmtpClientConnection connection(io_);
-  std::string error;
-  if (!co_await connection.connect(endpoint, milliseconds(config_.connect_timeout_ms()), error)) {
-    co_return next_host(error);
-  }
+  auto session = std::make_unique<Session>();
+  session->connection = std::make_unique<SmtpClientConnection>(io_);
+  session->mx_name = mx_name;
+  SmtpClientConnection& connection = *session->connection;
+  if (!co_await connection.connect(endpoint, milliseconds(config_.connect_timeout_ms()), error)) co_return nullptr;
   smtp::Reply greeting = co_await connection.read_reply(command_timeout);
   // RFC 5321 5.1: a host that does not greet with 220 is skipped.
-  if (greeting.code != 220) co_return next_host("greeting: " + std::to_string(greeting.code) + " " + greeting.text);
-
+  if (greeting.code != 220) {
+    error = "greeting: " + std::to_string(greeting.code) + " " + greeting.text;
+    co_return nullptr;
+  }
   auto command = [&](const std::string& line) -> asio::awaitable<smtp::Reply> {
     if (!co_await connection.write(line, command_timeout)) co_return smtp::Reply{0, "", "write failed"};
     co_return co_await connection.read_reply(command_timeout);
   };
-
   smtp::Reply hello = co_await command("EHLO " + helo_name_ + "\r\n");
   if (hello.permanent()) hello = co_await command("HELO " + helo_name_ + "\r\n");  // RFC 5321 3.2
-  if (hello.code != 250) co_return next_host("EHLO: " + std::to_string(hello.code) + " " + hello.text);
-  Extensions ext = hello.text.find('\n') != std::string::npos ? parse_ehlo(hello) : Extensions{};
+  if (hello.code != 250) {
+    error = "EHLO: " + std::to_string(hello.code) + " " + hello.text;
+    co_return nullptr;
+  }
+  session->ext = hello.text.find('\n') != std::string::npos ? parse_ehlo(hello) : Extensions{};
 
   const bool tls_required = tls == v1::TLS_ENCRYPT || tls == v1::TLS_VERIFY;
-  if (tls != v1::TLS_NONE && ext.starttls) {
+  if (tls != v1::TLS_NONE && session->ext.starttls) {
     const smtp::Reply ready = co_await command("STARTTLS\r\n");
     if (ready.code == 220) {
       const bool verify = tls == v1::TLS_VERIFY;
@@ -177,25 +213,52 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
                                          command_timeout, error)) {
         // Never fall back to plaintext on this connection (the server
         // expects TLS now); the next host or attempt may do better.
-        co_return next_host(error);
+        co_return nullptr;
       }
       hello = co_await command("EHLO " + helo_name_ + "\r\n");
-      if (hello.code != 250) co_return next_host("EHLO after STARTTLS: " + hello.text);
-      ext = parse_ehlo(hello);
+      if (hello.code != 250) {
+        error = "EHLO after STARTTLS: " + hello.text;
+        co_return nullptr;
+      }
+      session->ext = parse_ehlo(hello);
     } else if (tls_required) {
-      co_return next_host("STARTTLS refused: " + std::to_string(ready.code) + " " + ready.text);
+      error = "STARTTLS refused: " + std::to_string(ready.code) + " " + ready.text;
+      co_return nullptr;
     }
   }
   if (tls_required && !connection.tls_active()) {
-    co_return next_host("TLS required by policy but " + mx_name + " does not offer STARTTLS");
+    error = "TLS required by policy but " + mx_name + " does not offer STARTTLS";
+    co_return nullptr;
   }
+  co_return session;
+}
+
+asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session& session,
+                                                                        const OutboundMessage& message) {
+  using std::chrono::milliseconds;
+  const milliseconds command_timeout(config_.command_timeout_ms());
+  SmtpClientConnection& connection = *session.connection;
+  const Extensions& ext = session.ext;
+  const std::string& mx_name = session.mx_name;
+  TransactionOutcome outcome;
+  HostAttempt& attempt = outcome.attempt;
+  auto all = [&](const smtp::Reply& reply) {
+    for (const auto& rcpt : message.recipients) attempt.results[rcpt] = result_from(rcpt, reply, mx_name);
+    return outcome;
+  };
+  auto command = [&](const std::string& line) -> asio::awaitable<smtp::Reply> {
+    if (!co_await connection.write(line, command_timeout)) co_return smtp::Reply{0, "", "write failed"};
+    co_return co_await connection.read_reply(command_timeout);
+  };
 
   // RFC 1870: do not send what the server said it will not take.
   if (ext.size && message.message->size() > ext.size) {
+    outcome.reusable = true;
     co_return all(smtp::Reply{552, "5.3.4", "Message too big for " + mx_name + " (SIZE " + std::to_string(ext.size) + ")"});
   }
   // RFC 6531 3.7.5: an SMTPUTF8 message cannot go to a server without it.
   if (message.envelope.smtputf8() && !ext.smtputf8) {
+    outcome.reusable = true;
     co_return all(smtp::Reply{553, "5.6.7", mx_name + " does not support SMTPUTF8"});
   }
 
@@ -207,7 +270,10 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
   if (ext.pipelining) {
     std::string batch;
     for (const auto& c : commands) batch += c;
-    if (!co_await connection.write(batch, command_timeout)) co_return all(lost("write to " + mx_name + " failed"));
+    if (!co_await connection.write(batch, command_timeout)) {
+      outcome.stale = session.reused;
+      co_return all(lost("write to " + mx_name + " failed"));
+    }
     for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(co_await connection.read_reply(command_timeout));
   } else {
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -219,13 +285,16 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
       if (mail_failed || (last_rcpt && none_accepted)) break;
     }
   }
+  // A cached connection the server has closed fails at MAIL: not this
+  // message's fault, so the caller opens a fresh one.
+  if (session.reused && replies[0].code == 0) {
+    outcome.stale = true;
+    co_return outcome;
+  }
   for (const auto& reply : replies) {
     if (reply.code == 0) co_return all(lost(mx_name + ": " + reply.text));
   }
-  if (!replies[0].positive()) {
-    co_await command("QUIT\r\n");
-    co_return all(replies[0]);
-  }
+  if (!replies[0].positive()) co_return all(replies[0]);
   std::vector<std::string> accepted;
   for (std::size_t i = 0; i < message.recipients.size(); ++i) {
     const std::string& rcpt = message.recipients[i];
@@ -238,14 +307,12 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
   const bool data_started = replies.size() == commands.size() && replies.back().code == 354;
   if (accepted.empty()) {
     if (data_started) co_await connection.write(".\r\n", command_timeout);  // a server that said 354 anyway
-    co_await command("QUIT\r\n");
-    co_return attempt;
+    co_return outcome;
   }
   if (!data_started) {
     const smtp::Reply refusal = replies.size() == commands.size() ? replies.back() : lost("no DATA reply");
     for (const auto& rcpt : accepted) attempt.results[rcpt] = result_from(rcpt, refusal, mx_name);
-    co_await command("QUIT\r\n");
-    co_return attempt;
+    co_return outcome;
   }
   smtp::Reply final_reply;
   if (!co_await connection.write(dot_stuff(*message.message), milliseconds(config_.data_timeout_ms()))) {
@@ -258,8 +325,50 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
   for (const auto& rcpt : accepted) attempt.results[rcpt] = result_from(rcpt, final_reply, mx_name);
   log::debug("smtp_transaction").kv("queue_id", message.queue_id).kv("relay", mx_name)
       .kv("tls", connection.tls_description()).kv("code", final_reply.code);
-  if (final_reply.code != 0) co_await command("QUIT\r\n");
-  co_return attempt;
+  // After the final reply the transaction is over (RFC 5321 4.1.4): the
+  // connection can carry the next MAIL.
+  outcome.reusable = final_reply.code >= 200 && final_reply.code < 600 && final_reply.enhanced != "4.4.2";
+  co_return outcome;
+}
+
+void SmtpClient::park(const std::string& key, std::unique_ptr<Session> session) {
+  if (config_.connection_cache_ms() == 0) {
+    asio::co_spawn(io_, quit(std::move(session)), asio::detached);
+    return;
+  }
+  Session* raw = session.get();
+  parked_.emplace(key, std::move(session));
+  asio::co_spawn(io_, expire_parked(key, raw), asio::detached);
+}
+
+std::unique_ptr<SmtpClient::Session> SmtpClient::take_parked(const std::string& key) {
+  const auto it = parked_.find(key);
+  if (it == parked_.end()) return nullptr;
+  std::unique_ptr<Session> session = std::move(it->second);
+  parked_.erase(it);
+  return session;
+}
+
+asio::awaitable<void> SmtpClient::expire_parked(std::string key, Session* session) {
+  asio::steady_timer timer(io_, std::chrono::milliseconds(config_.connection_cache_ms()));
+  asio::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  auto [begin, end] = parked_.equal_range(key);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.get() == session) {  // still idle: close it politely
+      std::unique_ptr<Session> expired = std::move(it->second);
+      parked_.erase(it);
+      co_await quit(std::move(expired));
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> SmtpClient::quit(std::unique_ptr<Session> session) {
+  // QUIT is a courtesy: a short bound, and no answer needed.
+  const std::chrono::milliseconds bound(std::min<uint32_t>(config_.command_timeout_ms(), 5000));
+  if (co_await session->connection->write("QUIT\r\n", bound)) co_await session->connection->read_reply(bound);
+  session->connection->close();
 }
 
 }  // namespace mailpipe::mta

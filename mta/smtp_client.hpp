@@ -7,6 +7,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,18 @@ struct HostAttempt {
   std::map<std::string, v1::RecipientResult> results;
 };
 
+class SmtpClientConnection;
+
+// What the server's EHLO reply offered.
+struct ServerExtensions {
+  bool starttls = false;
+  bool pipelining = false;
+  bool eightbit = false;
+  bool smtputf8 = false;
+  bool dsn = false;
+  uint64_t size = 0;  // 0: not advertised or no limit
+};
+
 class SmtpClient final {
  public:
   // `verify_context` checks certificates (policy verify); `opportunistic`
@@ -38,10 +51,25 @@ class SmtpClient final {
   SmtpClient(asio::io_context& io, const v1::OutboundConfig& config, std::string helo_name,
              asio::ssl::context& verify_context, asio::ssl::context& opportunistic_context);
 
+  // Reuses an idle connection to the same host (and TLS policy) when one
+  // is cached, else opens one.
   asio::awaitable<HostAttempt> deliver(asio::ip::tcp::endpoint endpoint, std::string mx_name, v1::TlsPolicy tls,
                                        const OutboundMessage& message);
+  ~SmtpClient();
 
  private:
+  struct Session;
+  struct TransactionOutcome;
+  // Connect, greeting, EHLO, STARTTLS. nullptr with `error` set: try the next host.
+  asio::awaitable<std::unique_ptr<Session>> open_session(asio::ip::tcp::endpoint endpoint, const std::string& mx_name,
+                                                         v1::TlsPolicy tls, std::string& error);
+  asio::awaitable<TransactionOutcome> transaction(Session& session, const OutboundMessage& message);
+  void park(const std::string& key, std::unique_ptr<Session> session);
+  std::unique_ptr<Session> take_parked(const std::string& key);
+  asio::awaitable<void> expire_parked(std::string key, Session* session);
+  asio::awaitable<void> quit(std::unique_ptr<Session> session);
+
+  std::multimap<std::string, std::unique_ptr<Session>> parked_;
   asio::io_context& io_;
   const v1::OutboundConfig& config_;
   std::string helo_name_;

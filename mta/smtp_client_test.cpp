@@ -95,6 +95,30 @@ TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
   EXPECT_EQ(sink.recipients, 1u);
 }
 
+TEST(SmtpClient, ReusesTheConnectionForTheNextMessage) {
+  asio::io_context io;
+  RecipientPolicy policy;
+  Sink sink;
+  smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"remote.test", {}, false}, nullptr, policy, sink);
+  listener.start();
+  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
+  v1::OutboundConfig config;
+  config.set_connection_cache_ms(5000);
+  asio::ssl::context verify(asio::ssl::context::tls_client);
+  asio::ssl::context any(asio::ssl::context::tls_client);
+  SmtpClient client(io, config, "mta.test", verify, any);
+  const std::string body = "x\r\n";
+  OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
+  ASSERT_FALSE(deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message).try_next_host);
+  // No new connection can be made now; only the cached one can carry this.
+  listener.close();
+  io.restart();
+  const HostAttempt second = deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message);
+  ASSERT_FALSE(second.try_next_host) << second.error;
+  EXPECT_EQ(second.results.at("ok@remote.test").outcome(), v1::DELIVERED);
+  EXPECT_EQ(sink.messages.size(), 2u);
+}
+
 TEST(SmtpClient, RefusedConnectionMeansTryTheNextHost) {
   asio::io_context io;
   v1::OutboundConfig config;
