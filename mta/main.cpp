@@ -18,6 +18,7 @@
 #include "common/transport/zmq_client.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
+#include "mta/bounce_sender.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
 #include "mta/queue_runner.hpp"
@@ -55,6 +56,11 @@ int run(const ProcessArgs& args) {
   mta::RemoteCourier smtp_courier(io, config, resolver);
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, config);
   mta::Intake intake(spool, queue);
+  mta::BounceSender bounces(spool, queue, config, config.has_hostname() ? config.hostname() : default_hostname());
+  queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
+                                  const std::vector<v1::RecipientProgress>& bounced) {
+    bounces.send(queue_id, original, bounced);
+  });
 
   std::size_t recovered = 0;
   for (auto& message : spool.recover()) {

@@ -1,0 +1,56 @@
+#include "mta/bounce_sender.hpp"
+
+#include "common/log.hpp"
+#include "common/mail/queue_id.hpp"
+#include "common/process.hpp"
+#include "mta/bounce.hpp"
+
+namespace mailpipe::mta {
+
+BounceSender::BounceSender(Spool& spool, QueueRunner& queue, const v1::MtaConfig& config, std::string hostname)
+    : spool_(spool), queue_(queue), config_(config), hostname_(std::move(hostname)) {}
+
+void BounceSender::send(const std::string& queue_id, const v1::SpoolMessage& original,
+                        const std::vector<v1::RecipientProgress>& bounced) {
+  BounceInput input;
+  input.reporting_mta = hostname_;
+  input.queue_id = queue_id;
+  input.envelope = original.envelope();
+  input.original_message = original.message();
+  input.now_unix_ms = unix_ms_now();
+  input.max_returned_bytes = config_.max_bounce_message_bytes();
+  for (const auto& progress : bounced) {
+    FailedRecipient failed;
+    failed.address = progress.address();
+    for (const auto& recipient : original.envelope().recipients()) {
+      if (recipient.address() == progress.address()) {
+        failed.orcpt = recipient.orcpt();
+        failed.notify = recipient.notify();
+      }
+    }
+    failed.status = progress.last_status();
+    failed.remote_mta = progress.last_remote_mta();
+    input.recipients.push_back(std::move(failed));
+  }
+
+  const std::string bounce_id = new_queue_id();
+  std::optional<v1::SpoolMessage> dsn = make_bounce(input, bounce_id);
+  if (!dsn) {
+    // Null sender (a bounce itself) or NOTIFY said no: RFC 3461 / 5321 6.1.
+    log::info("bounce_suppressed").kv("queue_id", queue_id).kv("from", original.envelope().mail_from())
+        .kv("recipients", bounced.size());
+    return;
+  }
+  if (auto error = spool_.commit(bounce_id, *dsn)) {
+    // The original's state already says bounced; the sender is not told.
+    // Loud, so an operator can look (the original stays in the log).
+    log::error("bounce_spool_failed").kv("queue_id", queue_id).kv("bounce_queue_id", bounce_id)
+        .kv("error", error->what);
+    return;
+  }
+  log::info("bounce_queued").kv("queue_id", bounce_id).kv("original_queue_id", queue_id)
+      .kv("to", original.envelope().mail_from()).kv("recipients", bounced.size());
+  queue_.add(bounce_id, dsn->envelope(), initial_state(*dsn, dsn->envelope().received_unix_ms()));
+}
+
+}  // namespace mailpipe::mta

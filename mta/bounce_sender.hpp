@@ -1,0 +1,30 @@
+#pragma once
+// Sends the DSN (RFC 3464) for recipients that bounced: builds it with
+// make_bounce, puts it in the spool like any message (durably, before it
+// counts as sent), and hands it to the queue. Never a bounce for a bounce:
+// make_bounce returns nothing for a null sender.
+#include <string>
+#include <vector>
+
+#include "config.pb.h"
+#include "mta/queue_runner.hpp"
+#include "mta/spool.hpp"
+#include "spool.pb.h"
+
+namespace mailpipe::mta {
+
+class BounceSender final {
+ public:
+  BounceSender(Spool& spool, QueueRunner& queue, const v1::MtaConfig& config, std::string hostname);
+
+  void send(const std::string& queue_id, const v1::SpoolMessage& original,
+            const std::vector<v1::RecipientProgress>& bounced);
+
+ private:
+  Spool& spool_;
+  QueueRunner& queue_;
+  const v1::MtaConfig& config_;
+  std::string hostname_;
+};
+
+}  // namespace mailpipe::mta
