@@ -5,7 +5,7 @@
 #include "common/log.hpp"
 #include "common/smtp/envelope.hpp"
 #include "common/smtp/replies.hpp"
-#include "msa/trace_headers.hpp"
+#include "common/mail/trace_headers.hpp"
 
 namespace mailpipe::msa {
 namespace {
@@ -25,12 +25,12 @@ MtaSubmitter::MtaSubmitter(transport::ZmqClient& mta, std::string hostname, std:
 
 asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& session,
                                                   const smtp::Transaction& transaction, std::string message) {
-  TraceInfo trace{session.helo,     session.client_address, session.tls_version, session.tls_cipher,
+  mail::TraceInfo trace{session.helo,     session.client_address, session.tls_version, session.tls_cipher,
                   hostname_,        transaction.queue_id,   std::time(nullptr)};
   v1::Frame request;
   auto* submit = request.mutable_submit();
   *submit->mutable_envelope() = smtp::to_envelope(session, transaction);
-  submit->set_message(add_trace_headers(message, trace, random_token()));
+  submit->set_message(mail::add_trace_headers(message, trace, random_token()));
   const std::size_t size = submit->message().size();
 
   const auto started = std::chrono::steady_clock::now();

@@ -1,10 +1,10 @@
-#include "msa/trace_headers.hpp"
+#include "common/mail/trace_headers.hpp"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 
-namespace mailpipe::msa {
+namespace mailpipe::mail {
 namespace {
 
 TraceInfo sample_trace() {
@@ -78,4 +78,4 @@ TEST(TraceHeaders, MessageWithoutHeadersGetsAHeaderSection) {
 }
 
 }  // namespace
-}  // namespace mailpipe::msa
+}  // namespace mailpipe::mail

@@ -1,12 +1,13 @@
 #pragma once
-// The headers the MSA adds to a submitted message (RFC 6409 8): a Received
-// trace field (RFC 5321 4.4, "ESMTPSA" from RFC 3848), and Date and
-// Message-ID when the client left them out (RFC 6409 8.2, 8.3).
+// The trace headers our front ends add: a Received field (RFC 5321 4.4,
+// protocol names from RFC 3848: ESMTP, ESMTPS with TLS, ESMTPSA with TLS
+// and AUTH), and for submission Date and Message-ID when the client left
+// them out (RFC 6409 8.2, 8.3).
 #include <ctime>
 #include <string>
 #include <string_view>
 
-namespace mailpipe::msa {
+namespace mailpipe::mail {
 
 struct TraceInfo {
   std::string helo;
@@ -16,6 +17,7 @@ struct TraceInfo {
   std::string hostname;  // ours
   std::string queue_id;
   std::time_t when = 0;
+  std::string protocol = "ESMTPSA";  // RFC 3848 "with" keyword
 };
 
 // RFC 5322 3.3 date-time in local time with a numeric zone:
@@ -34,4 +36,4 @@ bool has_header(std::string_view message, std::string_view name);
 // CRLF line ends. `unique` makes the Message-ID unique beyond the queue id.
 std::string add_trace_headers(std::string_view message, const TraceInfo& trace, std::string_view unique);
 
-}  // namespace mailpipe::msa
+}  // namespace mailpipe::mail

@@ -1,8 +1,8 @@
-#include "msa/trace_headers.hpp"
+#include "common/mail/trace_headers.hpp"
 
 #include <strings.h>
 
-namespace mailpipe::msa {
+namespace mailpipe::mail {
 namespace {
 
 // The HELO name comes from the client: keep it to printable ASCII so it
@@ -43,7 +43,7 @@ std::string received_header(const TraceInfo& trace) {
   if (!trace.tls_version.empty()) {
     header += "\t(using " + trace.tls_version + " with cipher " + trace.tls_cipher + ")\r\n";
   }
-  header += "\tby " + trace.hostname + " (mailpipe) with ESMTPSA id " + trace.queue_id + ";\r\n";
+  header += "\tby " + trace.hostname + " (mailpipe) with " + trace.protocol + " id " + trace.queue_id + ";\r\n";
   header += "\t" + rfc5322_date(trace.when) + "\r\n";
   return header;
 }
@@ -82,4 +82,4 @@ std::string add_trace_headers(std::string_view message, const TraceInfo& trace, 
   return out;
 }
 
-}  // namespace mailpipe::msa
+}  // namespace mailpipe::mail
