@@ -76,12 +76,14 @@ void append_folded(std::string& out, std::string_view first, std::string_view te
     pos = end + 1;
     while (!word.empty()) {
       const std::size_t sep = line_empty ? 0 : 1;
-      if (!line_empty && line.size() + sep + word.size() > fold_width) {
+      const bool fits_fresh_line = indent.size() + word.size() <= max_line;
+      if (!line_empty && ((fits_fresh_line && line.size() + sep + word.size() > fold_width) ||
+                          line.size() + sep >= max_line)) {
         flush();
         continue;
       }
       // A word longer than a line (a hostile peer's reply) is cut hard.
-      const std::size_t room = max_line - line.size() - sep;
+      const std::size_t room = max_line - std::min(max_line, line.size() + sep);
       if (sep) line += ' ';
       line += word.substr(0, room);
       line_empty = false;
@@ -247,13 +249,15 @@ std::string human_part(const std::string& host, const std::vector<const FailedRe
   out += "delete your own text from the attached returned message.\r\n\r\n";
   out += "                   The mail system\r\n";
   for (const FailedRecipient* r : failed) {
-    std::string first = "<" + sanitize(r->address) + ">: ";
+    // Everything here is network input, so it all goes through the folding
+    // (none of it is a fixed-width prefix).
+    std::string line = "<" + sanitize(r->address) + ">:";
     const std::string remote = sanitize(r->remote_mta);
-    if (!remote.empty()) first += "host " + remote + " said: ";
-    std::string reply = reply_text(r->status);
-    if (reply.empty()) reply = dsn_status(r->status) + " delivery failed";
+    if (!remote.empty()) line += " host " + remote + " said:";
+    const std::string reply = reply_text(r->status);
+    line += " " + (reply.empty() ? dsn_status(r->status) + " delivery failed" : reply);
     out += crlf;
-    append_folded(out, first, reply, "    ");
+    append_folded(out, "", line, "    ");
   }
   return out;
 }
