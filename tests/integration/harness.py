@@ -4,6 +4,7 @@ Every process is started by this harness, bounded in time, and stopped by
 pid in tearDown, even when a test fails. Logs stay in the temp dir and are
 printed when a test fails; set MAILPIPE_KEEP_TMP=1 to keep the dir.
 """
+import atexit
 import os
 import re
 import shutil
@@ -36,6 +37,33 @@ def client_tls_context():
     return context
 
 
+_material_dir = None
+
+
+def _shared_material():
+    """The certificate and password hashes are the same for every chain:
+    made once per test process (RSA keys and SHA512-CRYPT take a while)."""
+    global _material_dir
+    if _material_dir is None:
+        directory = tempfile.mkdtemp(prefix="mailpipe-it-material-")
+        atexit.register(shutil.rmtree, directory, True)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", os.path.join(directory, "key.pem"),
+             "-out", os.path.join(directory, "cert.pem")],
+            check=True, capture_output=True, timeout=60)
+        lines = []
+        for user, password in USERS.items():
+            hashed = subprocess.run(["openssl", "passwd", "-6", password], check=True,
+                                    capture_output=True, text=True, timeout=30).stdout.strip()
+            lines.append(f"{user}:{{SHA512-CRYPT}}{hashed}\n")
+        with open(os.path.join(directory, "passwd"), "w") as f:
+            f.writelines(lines)
+        _material_dir = directory
+    return _material_dir
+
+
 def wait_until(predicate, timeout, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -63,20 +91,12 @@ class Chain:
         return os.path.join(self.dir, *parts)
 
     def _make_tls(self):
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=localhost", "-keyout", self.path("key.pem"),
-             "-out", self.path("cert.pem")],
-            check=True, capture_output=True, timeout=60)
+        for name in ("cert.pem", "key.pem"):
+            shutil.copy(os.path.join(_shared_material(), name), self.path(name))
 
     def _make_passwd(self):
-        lines = []
-        for user, password in USERS.items():
-            hashed = subprocess.run(["openssl", "passwd", "-6", password], check=True,
-                                    capture_output=True, text=True, timeout=30).stdout.strip()
-            lines.append(f"{user}:{{SHA512-CRYPT}}{hashed}\n")
-        with open(self.path("passwd"), "w") as f:
-            f.writelines(lines)
+        # A copy: a test may add users to its own chain's file.
+        shutil.copy(os.path.join(_shared_material(), "passwd"), self.path("passwd"))
 
     def _write_configs(self, msa_overrides, mta_overrides, mda_overrides, retry_overrides):
         p = self.ports
