@@ -11,8 +11,10 @@ PACKAGES=(
   # run: certificates and password hashes for the demo
   openssl ca-certificates
   # test: real clients and peers
-  swaks dnsmasq-base python3 python3-zmq python3-protobuf
-  postfix  # for smtp-sink/smtp-source as remote peers; never configured or started
+  swaks libnet-ssleay-perl  # swaks needs Net::SSLeay for --tls/--tlsc
+  dnsmasq-base python3 python3-zmq python3-protobuf
+  postfix        # smtp-sink/smtp-source and throwaway Postfix instances started by tests
+  dovecot-imapd  # tests read our Maildirs over IMAP with a throwaway Dovecot
 )
 
 missing=()
@@ -38,5 +40,16 @@ export DEBIAN_FRONTEND=noninteractive
 # Postfix is only wanted for its test tools: no mail system configuration,
 # so it never starts or takes port 25.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# Servers installed for tests (Postfix, Dovecot) must not start system-wide
+# instances: tests start their own on loopback. policy-rc.d (as in Debian's
+# container images) tells the packages' scripts not to start services.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  made_policy=1
+  trap '[[ $made_policy == 1 ]] && rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
