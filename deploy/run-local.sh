@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole mailpipe chain (mda, mta, msa) on 127.0.0.1 with the demo
 # settings of DESIGN.md:
-#   submission 2587 (STARTTLS) and 2465 (implicit TLS); MX port 2525 reserved
+#   submission 2587 (STARTTLS) and 2465 (implicit TLS); inbound MX 2525
 #   user demo@example.test, password demo; Maildirs in var/mail/<domain>/<user>/
 #
 #   deploy/run-local.sh           install what is missing, build, run until Ctrl-C
@@ -89,6 +89,20 @@ if [[ ! -f $VAR/etc/passwd ]]; then
   say "creating the demo user demo@example.test (password: demo) in var/etc/passwd"
   hash=$(openssl passwd -6 demo)
   (umask 077 && echo "demo@example.test:{SHA512-CRYPT}$hash" >"$VAR/etc/passwd")
+fi
+
+if [[ ! -f $VAR/etc/aliases ]]; then
+  say "creating var/etc/aliases (postmaster and abuse go to demo@example.test)"
+  cat >"$VAR/etc/aliases" <<'ALIASES'
+# Aliases and virtual domains of the local demo (aliases_file in mta.conf).
+#   address: target, target      exact alias (targets local or remote)
+#   @domain: target              catch-all for a domain
+#   @old.domain: @new.domain     same local part, other domain
+# Precedence: exact alias, then a user of var/etc/passwd, then the catch-all;
+# "user+tag@" is user's mail. Read when the MTA starts.
+postmaster@example.test: demo@example.test
+abuse@example.test: demo@example.test
+ALIASES
 fi
 
 # Configs are remade from the templates on every run: edit deploy/local/*.conf.in.

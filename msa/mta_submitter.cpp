@@ -26,7 +26,9 @@ MtaSubmitter::MtaSubmitter(transport::ZmqClient& mta, std::string hostname, std:
 asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& session,
                                                   const smtp::Transaction& transaction, std::string message) {
   mail::TraceInfo trace{session.helo,     session.client_address, session.tls_version, session.tls_cipher,
-                  hostname_,        transaction.queue_id,   std::time(nullptr)};
+                        hostname_,        transaction.queue_id,   std::time(nullptr)};
+  trace.protocol = mail::received_protocol(session.esmtp, session.tls, !session.authenticated_user.empty(),
+                                           transaction.parameters.smtputf8);
   v1::Frame request;
   auto* submit = request.mutable_submit();
   *submit->mutable_envelope() = smtp::to_envelope(session, transaction);

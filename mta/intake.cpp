@@ -1,6 +1,8 @@
 #include "mta/intake.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <set>
 
 #include "common/log.hpp"
 #include "common/process.hpp"
@@ -27,6 +29,9 @@ std::optional<smtp::Reply> check_envelope(const v1::Envelope& envelope) {
     return smtp::replies::bad_sender_syntax(envelope.mail_from());
   }
   for (const auto& recipient : envelope.recipients()) {
+    // RFC 5321 4.1.1.3: <Postmaster> comes without a domain; ours is added
+    // when aliases are expanded.
+    if (smtp::lowercase_ascii(recipient.address()) == "postmaster") continue;
     if (std::holds_alternative<smtp::AddressError>(
             smtp::parse_path("<" + recipient.address() + ">", utf8, false))) {
       return smtp::replies::bad_address_syntax(recipient.address());
@@ -35,9 +40,56 @@ std::optional<smtp::Reply> check_envelope(const v1::Envelope& envelope) {
   return std::nullopt;
 }
 
+// RFC 3461 4.2 addr-type: "rfc822" for ASCII, "utf-8" (RFC 6533) otherwise.
+std::string original_recipient(const std::string& address) {
+  const bool ascii = std::all_of(address.begin(), address.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return (ascii ? "rfc822;" : "utf-8;") + address;
+}
+
+const char* unresolved_reason(Resolution::Kind kind) {
+  switch (kind) {
+    case Resolution::Kind::loop: return "alias loop: fix aliases_file";
+    case Resolution::Kind::too_many: return "alias expansion beyond alias_expansion_limit/alias_recursion_limit";
+    default: return "no such user in passwd_file or aliases_file";
+  }
+}
+
 }  // namespace
 
-Intake::Intake(Spool& spool, QueueRunner& queue) : spool_(spool), queue_(queue) {}
+Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver)
+    : spool_(spool), queue_(queue), resolver_(resolver) {}
+
+void Intake::expand_recipients(v1::Envelope& envelope) const {
+  google::protobuf::RepeatedPtrField<v1::Recipient> expanded;
+  std::set<std::string> seen;
+  for (const auto& recipient : envelope.recipients()) {
+    const Resolution resolution = resolver_.resolve(recipient.address());
+    for (const auto& target : resolution.unknown_targets) {
+      log::warning("alias_target_unknown").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
+          .kv("target", target).kv("reason", "alias target names nobody: fix aliases_file or passwd_file");
+    }
+    std::vector<std::string> mailboxes = resolution.mailboxes;
+    if (resolution.kind != Resolution::Kind::deliver && resolution.kind != Resolution::Kind::remote) {
+      // The inbound MX refuses these at RCPT time; from an MSA they go on
+      // as written (the MDA decides), never silently dropped.
+      log::warning("recipient_unresolved").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
+          .kv("reason", unresolved_reason(resolution.kind));
+      mailboxes = {recipient.address()};
+    }
+    for (const auto& mailbox : mailboxes) {
+      if (!seen.insert(smtp::lowercase_ascii(mailbox)).second) continue;
+      v1::Recipient* out = expanded.Add();
+      *out = recipient;
+      if (mailbox == recipient.address()) continue;
+      out->set_address(mailbox);
+      if (out->orcpt().empty()) out->set_orcpt(original_recipient(recipient.address()));
+      log::info("alias_expanded").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
+          .kv("mailbox", mailbox);
+    }
+  }
+  *envelope.mutable_recipients() = std::move(expanded);
+}
 
 asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
   v1::Frame response;
@@ -66,6 +118,7 @@ v1::SubmitReply Intake::submit(v1::Submit submit) {
     return answer(queue_id, *refusal);
   }
   if (envelope.received_unix_ms() <= 0) envelope.set_received_unix_ms(unix_ms_now());
+  expand_recipients(envelope);
 
   v1::SpoolMessage spooled;
   *spooled.mutable_envelope() = envelope;

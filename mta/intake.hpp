@@ -4,25 +4,34 @@
 // host), makes the message durable in the spool, and only then answers
 // 250 with the queue id (DESIGN rule 1). A full disk is 452 4.3.1, any
 // other failure 451 4.3.0: the sender keeps the mail and retries.
+//
+// Aliases are expanded here, where every message enters the queue (from
+// an MSA or the inbound MX), so they work the same for local and remote
+// senders. An expanded recipient keeps the address the sender wrote as
+// its ORCPT (RFC 3461 4.2), for DSNs; duplicates are delivered once.
 #include <asio.hpp>
 
 #include "mailpipe.pb.h"
 #include "mta/queue_runner.hpp"
+#include "mta/recipient_resolver.hpp"
 #include "mta/spool.hpp"
 
 namespace mailpipe::mta {
 
 class Intake final {
  public:
-  Intake(Spool& spool, QueueRunner& queue);
+  Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver);
 
   asio::awaitable<v1::Frame> handle(v1::Frame request);
   // The answer to one Submit (public for tests).
   v1::SubmitReply submit(v1::Submit submit);
 
  private:
+  void expand_recipients(v1::Envelope& envelope) const;
+
   Spool& spool_;
   QueueRunner& queue_;
+  const RecipientResolver& resolver_;
 };
 
 }  // namespace mailpipe::mta

@@ -1,33 +1,97 @@
 // mta — mail transfer agent: the durable queue.
 //
-// Takes Submit requests on its ZeroMQ intake, makes each message durable in
-// its own spool (write, fsync, rename, fsync dir) before answering 250,
-// routes recipients (local domains go to the MDA with Deliver), retries
-// temporary failures with backoff, and forgets a message only when every
-// recipient is final. On start it rescans the spool and resumes.
+// Takes Submit requests on its ZeroMQ intake and, when `mx` is configured,
+// SMTP from other servers on its inbound MX listeners (port 25). Makes each
+// message durable in its own spool (write, fsync, rename, fsync dir) before
+// answering 250, expands aliases, routes recipients (local domains go to
+// the MDA with Deliver, others to their MX over SMTP), retries temporary
+// failures with backoff, bounces permanent ones (RFC 3464), and forgets a
+// message only when every recipient is final. On start it rescans the
+// spool and resumes.
 //
-// Trusts: nothing in a Submit (re-validated here); the MDA's per-recipient
-// outcomes. Config (MtaConfig in proto/config.proto): hostname,
-// intake_endpoint, mda_endpoint, spool_dir, local_domain,
-// deliver_timeout_ms, retry, max_parallel_deliveries, log.
+// Trusts: nothing in a Submit (re-validated here) or from port 25; the
+// MDA's per-recipient outcomes. Config (MtaConfig in proto/config.proto):
+// hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
+// passwd_file, aliases_file, recipient_delimiter, alias limits,
+// deliver_timeout_ms, retry, max_parallel_deliveries, dns, outbound, mx, log.
 #include <exception>
+#include <optional>
 
+#include "common/auth/passwd_file.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "common/smtp/address.hpp"
+#include "common/smtp/listener.hpp"
 #include "common/transport/zmq_client.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
 #include "mta/bounce_sender.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
+#include "mta/mx_front.hpp"
 #include "mta/queue_runner.hpp"
+#include "mta/recipient_resolver.hpp"
 #include "mta/remote_courier.hpp"
 #include "mta/spool.hpp"
 
 namespace {
 
 using namespace mailpipe;
+
+void validate_mx(const v1::MtaConfig& config, const ConfigFile& file) {
+  const v1::MxConfig& mx = config.mx();
+  if (mx.listen_size() == 0) file.fail({"mx", "listen"}, "at least one listener is required");
+  for (int i = 0; i < mx.listen_size(); ++i) {
+    try {
+      smtp::parse_listen_address(mx.listen(i).address());
+    } catch (const std::invalid_argument& e) {
+      file.fail({"mx", "listen", "address"}, e.what(), i);
+    }
+    if (mx.listen(i).tls() != v1::STARTTLS) {
+      file.fail({"mx", "listen", "tls"}, "other servers speak plaintext first on port 25: use tls: STARTTLS", i);
+    }
+  }
+  if (config.local_domain_size() > 0 && !config.has_passwd_file()) {
+    file.fail({"passwd_file"}, "the inbound MX needs passwd_file to refuse unknown local users (550 5.1.1)");
+  }
+  for (int i = 0; i < mx.relay_domain_size(); ++i) {
+    for (const auto& local : config.local_domain()) {
+      if (smtp::lowercase_ascii(local) == smtp::lowercase_ascii(mx.relay_domain(i))) {
+        file.fail({"mx", "relay_domain"}, "is also a local_domain: mail for it is delivered here", i);
+      }
+    }
+  }
+}
+
+// Mistakes that do not stop the MTA but lose mail for someone: said once,
+// loudly, at start-up.
+void warn_about_recipients(const v1::MtaConfig& config, const mta::RecipientResolver& resolver,
+                           const mta::AliasMap& aliases) {
+  for (const auto& domain : config.local_domain()) {
+    const std::string postmaster = "postmaster@" + smtp::lowercase_ascii(domain);
+    if (resolver.resolve(postmaster).kind != mta::Resolution::Kind::deliver) {
+      log::warning("config_warning").kv("address", postmaster)
+          .kv("reason", "RFC 5321 4.5.1: postmaster must be accepted; add a user or an alias for it");
+    }
+  }
+  for (const auto& entry : aliases.entries()) {
+    if (entry.key.starts_with('@')) continue;
+    const mta::Resolution resolution = resolver.resolve(entry.key);
+    const bool broken = resolution.kind != mta::Resolution::Kind::deliver || !resolution.unknown_targets.empty();
+    if (!broken) continue;
+    auto line = log::warning("config_warning");
+    line.kv("file", config.aliases_file()).kv("line", entry.line).kv("address", entry.key);
+    if (resolution.kind == mta::Resolution::Kind::loop) {
+      line.kv("reason", "alias loop: mail for this address is deferred");
+    } else if (resolution.kind == mta::Resolution::Kind::too_many) {
+      line.kv("reason", "expands beyond alias_expansion_limit/alias_recursion_limit: mail is deferred");
+    } else {
+      for (const auto& target : resolution.unknown_targets) line.kv("unknown_target", target);
+      line.kv("reason", "alias target names no user or alias");
+    }
+  }
+}
 
 void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   file.require(config.has_intake_endpoint(), "intake_endpoint");
@@ -36,6 +100,8 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   if (config.deliver_timeout_ms() == 0) file.fail({"deliver_timeout_ms"}, "must be > 0");
   if (config.retry().first_retry_ms() == 0) file.fail({"retry", "first_retry_ms"}, "must be > 0");
   if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
+  if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
+  if (config.has_mx()) validate_mx(config, file);
 }
 
 int run(const ProcessArgs& args) {
@@ -45,6 +111,14 @@ int run(const ProcessArgs& args) {
   log::init("mta", config.log().debug());
   if (args.check_only) return 0;
 
+  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
+  std::optional<auth::PasswdFile> users;
+  if (config.has_passwd_file()) users.emplace(auth::PasswdFile::load(config.passwd_file()));
+  const mta::AliasMap aliases =
+      config.has_aliases_file() ? mta::AliasMap::load(config.aliases_file()) : mta::AliasMap();
+  const mta::RecipientResolver recipients(config, users ? &*users : nullptr, aliases);
+  warn_about_recipients(config, recipients, aliases);
+
   mta::Spool spool(config.spool_dir());
   if (auto error = spool.open()) throw std::runtime_error("spool " + config.spool_dir() + ": " + error->what);
 
@@ -52,11 +126,11 @@ int run(const ProcessArgs& args) {
   zmq::context_t zmq_context(1);
   transport::ZmqClient mda(io, zmq_context, {config.mda_endpoint()});
   mta::MdaCourier mda_courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
-  mta::MxResolver resolver(io, config.dns());
-  mta::RemoteCourier smtp_courier(io, config, resolver);
+  mta::MxResolver mx_resolver(io, config.dns());
+  mta::RemoteCourier smtp_courier(io, config, mx_resolver);
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, config);
-  mta::Intake intake(spool, queue);
-  mta::BounceSender bounces(spool, queue, config, config.has_hostname() ? config.hostname() : default_hostname());
+  mta::Intake intake(spool, queue, recipients);
+  mta::BounceSender bounces(spool, queue, config, hostname);
   queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
                                   const std::vector<v1::RecipientProgress>& bounced) {
     bounces.send(queue_id, original, bounced);
@@ -70,17 +144,22 @@ int run(const ProcessArgs& args) {
   }
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
                                      [&intake](v1::Frame request) { return intake.handle(std::move(request)); });
+  std::optional<mta::MxFront> mx;
+  if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname);
   queue.start();
+  if (mx) mx->start();
 
   stop_on_signals(io, [&](int signal) {
     log::info("stopping").kv("signal", signal).kv("queued", queue.size());
+    if (mx) mx->close();
     intake_server.close();
     queue.stop();
     mda.close();
     io.stop();
   });
   log::info("ready").kv("intake", config.intake_endpoint()).kv("mda", config.mda_endpoint())
-      .kv("spool", config.spool_dir()).kv("recovered", recovered);
+      .kv("spool", config.spool_dir()).kv("recovered", recovered).kv("mx", mx ? mx->local_addresses() : "none")
+      .kv("users", users ? users->size() : 0).kv("aliases", aliases.size());
   io.run();
   log::info("stopped");
   return 0;

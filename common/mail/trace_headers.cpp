@@ -29,6 +29,14 @@ std::size_t header_section_end(std::string_view message) {
 
 }  // namespace
 
+std::string received_protocol(bool esmtp, bool tls, bool authenticated, bool smtputf8) {
+  if (!esmtp) return "SMTP";
+  std::string protocol = smtputf8 ? "UTF8SMTP" : "ESMTP";
+  if (tls) protocol += 'S';
+  if (authenticated) protocol += 'A';
+  return protocol;
+}
+
 std::string rfc5322_date(std::time_t when) {
   std::tm local{};
   localtime_r(&when, &local);

@@ -20,6 +20,11 @@ struct TraceInfo {
   std::string protocol = "ESMTPSA";  // RFC 3848 "with" keyword
 };
 
+// The Received "with" keyword: SMTP after HELO; ESMTP, with S for TLS and
+// A for AUTH (RFC 3848); UTF8SMTP in place of ESMTP when the transaction
+// used SMTPUTF8 (RFC 6531 3.7.3).
+std::string received_protocol(bool esmtp, bool tls, bool authenticated, bool smtputf8);
+
 // RFC 5322 3.3 date-time in local time with a numeric zone:
 // "Mon, 23 Nov 2026 10:00:00 +0100".
 std::string rfc5322_date(std::time_t when);

@@ -77,5 +77,14 @@ TEST(TraceHeaders, MessageWithoutHeadersGetsAHeaderSection) {
   EXPECT_TRUE(out.ends_with(">\r\n\r\nbody\r\n"));
 }
 
+TEST(TraceHeaders, ReceivedProtocolFollowsRfc3848AndRfc6531) {
+  EXPECT_EQ(received_protocol(false, false, false, false), "SMTP");
+  EXPECT_EQ(received_protocol(true, false, false, false), "ESMTP");
+  EXPECT_EQ(received_protocol(true, true, false, false), "ESMTPS");
+  EXPECT_EQ(received_protocol(true, true, true, false), "ESMTPSA");
+  EXPECT_EQ(received_protocol(true, false, false, true), "UTF8SMTP");
+  EXPECT_EQ(received_protocol(true, true, true, true), "UTF8SMTPSA");
+}
+
 }  // namespace
 }  // namespace mailpipe::mail

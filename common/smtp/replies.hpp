@@ -70,6 +70,10 @@ inline Reply auth_temporary_failure() { return make(454, "4.7.0", "Temporary aut
 inline Reply sender_not_owned() { return make(553, "5.7.1", "Sender address rejected: not owned by authenticated user"); }
 inline Reply relay_denied() { return make(554, "5.7.1", "Relay access denied"); }
 inline Reply unknown_user() { return make(550, "5.1.1", "Recipient address rejected: user unknown"); }
+// Aliases that loop or explode are our configuration error: 4xx, so the
+// sender keeps the mail until the administrator fixes the aliases file.
+inline Reply alias_loop() { return make(451, "4.4.6", "Recipient address deferred: local alias loop, try again later"); }
+inline Reply alias_expansion_too_large() { return make(451, "4.3.0", "Recipient address deferred: local alias expansion too large, try again later"); }
 
 // --- queue ----------------------------------------------------------------
 inline Reply queue_unavailable() { return make(451, "4.3.0", "Temporary failure: queue unavailable, try again later"); }

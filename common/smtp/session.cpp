@@ -206,8 +206,9 @@ Session::Outcome Session::on_rcpt(const Command& command) {
     return {replies::too_many_recipients()};  // RFC 5321 4.5.3.1.10
   }
   if (auto refusal = policy_.check_recipient(info_, command.path)) {
-    log::info("recipient_refused").kv("queue_id", transaction_->queue_id).kv("to", command.path.str())
-        .kv("dsn", refusal->enhanced);
+    log::info("recipient_refused").kv("queue_id", transaction_->queue_id).kv("from", transaction_->from.str())
+        .kv("to", command.path.str()).kv("client", info_.client_address).kv("code", refusal->code)
+        .kv("dsn", refusal->enhanced).kv("reason", refusal->text);
     return {*refusal};
   }
   transaction_->recipients.push_back({command.path, command.rcpt});

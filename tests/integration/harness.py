@@ -64,6 +64,12 @@ def _shared_material():
     return _material_dir
 
 
+def _group_of(user):
+    import grp
+    import pwd
+    return grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+
+
 def wait_until(predicate, timeout, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,13 +83,23 @@ def wait_until(predicate, timeout, interval=0.05):
 class Chain:
     """One chain in its own temp dir. Use start_all() or start(name)."""
 
-    def __init__(self, msa_overrides="", mta_overrides="", mda_overrides="", retry_overrides=""):
+    def __init__(self, msa_overrides="", mta_overrides="", mda_overrides="", retry_overrides="",
+                 mx=False, aliases=None, mx_overrides="", mda_user=None):
+        """mx: the MTA also listens as inbound MX (ports["mx"]), with local
+        users from the chain's passwd-file and `aliases` (text) as its
+        aliases file. mda_user: run the MDA as this user (e.g. "nobody"), so
+        its Maildirs belong to it, as Dovecot wants (it refuses uid 0)."""
         self.dir = tempfile.mkdtemp(prefix="mailpipe-it-")
         self.processes = {}
+        self.mda_user = mda_user
         self.ports = {"starttls": free_port(), "implicit": free_port(),
-                      "intake": free_port(), "mda": free_port()}
+                      "intake": free_port(), "mda": free_port(), "mx": free_port()}
         self._make_tls()
         self._make_passwd()
+        if mx:
+            mta_overrides += self._mx_settings(aliases, mx_overrides)
+        if mda_user:
+            self._give_mail_root_to(mda_user)
         self._write_configs(msa_overrides, mta_overrides, mda_overrides, retry_overrides)
 
     # --- setup -----------------------------------------------------------
@@ -97,6 +113,27 @@ class Chain:
     def _make_passwd(self):
         # A copy: a test may add users to its own chain's file.
         shutil.copy(os.path.join(_shared_material(), "passwd"), self.path("passwd"))
+
+    def _mx_settings(self, aliases, mx_overrides):
+        settings = 'passwd_file: "%s"\n' % self.path("passwd")
+        if aliases is not None:
+            with open(self.path("aliases"), "w") as f:
+                f.write(aliases)
+            settings += 'aliases_file: "%s"\n' % self.path("aliases")
+        return settings + f"""
+mx {{
+  listen {{ address: "127.0.0.1:{self.ports['mx']}" }}
+  tls {{ cert_file: "{self.path('cert.pem')}" key_file: "{self.path('key.pem')}" }}
+  {mx_overrides}
+}}
+"""
+
+    def _give_mail_root_to(self, user):
+        import pwd
+        entry = pwd.getpwnam(user)
+        os.chmod(self.dir, 0o755)  # mkdtemp made it 0700: let the user reach mail/
+        os.makedirs(self.path("mail"))
+        os.chown(self.path("mail"), entry.pw_uid, entry.pw_gid)
 
     def _write_configs(self, msa_overrides, mta_overrides, mda_overrides, retry_overrides):
         p = self.ports
@@ -149,7 +186,11 @@ hostname: "mda.test"
         # Keep earlier logs: a restarted process appends.
         log = open(self.log_path(name), "a")
         ready_before = self.log(name).count("event=ready")
-        process = subprocess.Popen([binary, "--config", self.path(f"{name}.conf")],
+        command = [binary, "--config", self.path(f"{name}.conf")]
+        if name == "mda" and self.mda_user:
+            command = ["setpriv", "--reuid", self.mda_user, "--regid", _group_of(self.mda_user),
+                       "--clear-groups", *command]
+        process = subprocess.Popen(command,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         self.processes[name] = process

@@ -1,0 +1,36 @@
+#include "mta/mx_front.hpp"
+
+#include "common/tls/server_context.hpp"
+
+namespace mailpipe::mta {
+
+MxFront::MxFront(asio::io_context& io, const v1::MxConfig& config, const RecipientResolver& resolver,
+                 Intake& intake, const std::string& hostname)
+    : policy_(resolver, config), receiver_(intake, hostname) {
+  if (config.has_tls()) tls_.emplace(tls::make_server_context(config.tls()));
+  for (const auto& listen : config.listen()) {
+    // Port 25 starts in plaintext and offers STARTTLS (RFC 3207).
+    smtp::SessionSettings settings{hostname, config.limits(), false};
+    listeners_.push_back(std::make_unique<smtp::Listener>(io, listen.address(), settings,
+                                                          tls_ ? &*tls_ : nullptr, policy_, receiver_));
+  }
+}
+
+void MxFront::start() {
+  for (auto& listener : listeners_) listener->start();
+}
+
+void MxFront::close() {
+  for (auto& listener : listeners_) listener->close();
+}
+
+std::string MxFront::local_addresses() const {
+  std::string out;
+  for (const auto& listener : listeners_) {
+    if (!out.empty()) out += ',';
+    out += listener->local_address();
+  }
+  return out;
+}
+
+}  // namespace mailpipe::mta

@@ -1,0 +1,250 @@
+#include "mta/recipient_resolver.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/smtp/replies.hpp"
+#include "mta/inbound_policy.hpp"
+
+namespace mailpipe::mta {
+namespace {
+
+using Kind = Resolution::Kind;
+using Mailboxes = std::vector<std::string>;
+
+constexpr std::string_view users_text =
+    "alice@example.test:{PLAIN}a\n"
+    "bob@example.test:{PLAIN}b\n"
+    "carol@second.test:{PLAIN}c\n"
+    "dave+x@example.test:{PLAIN}d\n";
+
+constexpr std::string_view aliases_text =
+    "sales@example.test: alice@example.test, bob@example.test\n"
+    "postmaster@example.test: alice@example.test\n"
+    "team@example.test: sales@example.test, carol@second.test, alice@example.test\n"
+    "keep@example.test: keep@example.test, bob@example.test\n"
+    "ghost@example.test: nobody@example.test, bob@example.test\n"
+    "allghost@example.test: nobody@example.test\n"
+    "outside@example.test: Friend@Remote.TEST\n"
+    "loop1@example.test: loop2@example.test\n"
+    "loop2@example.test: loop1@example.test\n"
+    "@catchall.test: alice@example.test\n"
+    "@old.test: @second.test\n"
+    "list@alias.test: alice@example.test\n";
+
+struct Fixture {
+  explicit Fixture(std::string_view aliases = aliases_text, std::string delimiter = "+")
+      : users(auth::PasswdFile::parse(users_text, "passwd")), map(AliasMap::parse(aliases, "aliases")) {
+    config.add_local_domain("example.test");
+    config.add_local_domain("Second.TEST");
+    config.set_recipient_delimiter(delimiter);
+  }
+  Resolution resolve(std::string_view address) {
+    RecipientResolver resolver(config, &users, map);
+    return resolver.resolve(address);
+  }
+  v1::MtaConfig config;
+  auth::PasswdFile users;
+  AliasMap map;
+};
+
+TEST(RecipientResolver, LocalUserIsItsOwnMailboxLowercased) {
+  Fixture f;
+  const auto r = f.resolve("Alice@EXAMPLE.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, Mailboxes{"alice@example.test"});
+}
+
+TEST(RecipientResolver, UnknownLocalUserIsUnknown) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("nobody@example.test").kind, Kind::unknown_user);
+  EXPECT_EQ(f.resolve("alice@second.test").kind, Kind::unknown_user);  // users are per domain
+}
+
+TEST(RecipientResolver, ForeignDomainIsRemoteAndKeepsItsLocalPartCase) {
+  Fixture f;
+  const auto r = f.resolve("Someone@Elsewhere.TEST");
+  EXPECT_EQ(r.kind, Kind::remote);
+  EXPECT_EQ(r.mailboxes, Mailboxes{"Someone@elsewhere.test"});
+}
+
+TEST(RecipientResolver, AliasExpandsToEveryTarget) {
+  Fixture f;
+  const auto r = f.resolve("sales@example.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, (Mailboxes{"alice@example.test", "bob@example.test"}));
+}
+
+TEST(RecipientResolver, NestedAliasesExpandOnceEachWithoutDuplicates) {
+  Fixture f;
+  const auto r = f.resolve("team@example.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, (Mailboxes{"alice@example.test", "bob@example.test", "carol@second.test"}));
+}
+
+TEST(RecipientResolver, AliasNamingItselfKeepsACopyInsteadOfLooping) {
+  Fixture f;
+  // keep@ is not a user, so its own copy has nowhere to go: only bob gets it.
+  const auto r = f.resolve("keep@example.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, Mailboxes{"bob@example.test"});
+  EXPECT_EQ(r.unknown_targets, Mailboxes{"keep@example.test"});
+
+  Fixture user_alias("alice@example.test: alice@example.test, bob@example.test\n");
+  const auto both = user_alias.resolve("alice@example.test");
+  EXPECT_EQ(both.mailboxes, (Mailboxes{"alice@example.test", "bob@example.test"}));
+}
+
+TEST(RecipientResolver, LoopBetweenAliasesIsALoop) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("loop1@example.test").kind, Kind::loop);
+  EXPECT_TRUE(f.resolve("loop1@example.test").mailboxes.empty());
+}
+
+TEST(RecipientResolver, CatchAllToANonUserLoopsBackAsUnknownNotForever) {
+  Fixture f("@example.test: admin@example.test\n");
+  const auto r = f.resolve("anyone@example.test");
+  EXPECT_NE(r.kind, Kind::deliver);
+  EXPECT_TRUE(r.mailboxes.empty());
+}
+
+TEST(RecipientResolver, UnknownAliasTargetsAreReportedAndTheRestDelivered) {
+  Fixture f;
+  const auto r = f.resolve("ghost@example.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, Mailboxes{"bob@example.test"});
+  EXPECT_EQ(r.unknown_targets, Mailboxes{"nobody@example.test"});
+  EXPECT_EQ(f.resolve("allghost@example.test").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, AliasToARemoteAddressForwardsAndIsNotRemoteItself) {
+  Fixture f;
+  const auto r = f.resolve("outside@example.test");
+  EXPECT_EQ(r.kind, Kind::deliver);  // ours: the MX accepts it
+  EXPECT_EQ(r.mailboxes, Mailboxes{"Friend@remote.test"});
+}
+
+TEST(RecipientResolver, CatchAllTakesUnknownNamesButNeverHidesAUser) {
+  Fixture f("@example.test: bob@example.test\n");
+  EXPECT_EQ(f.resolve("whoever@example.test").mailboxes, Mailboxes{"bob@example.test"});
+  EXPECT_EQ(f.resolve("alice@example.test").mailboxes, Mailboxes{"alice@example.test"});
+}
+
+TEST(RecipientResolver, CatchAllDomainIsOursEvenWithoutUsers) {
+  Fixture f;
+  const auto r = f.resolve("x@CatchAll.test");
+  EXPECT_EQ(r.kind, Kind::deliver);
+  EXPECT_EQ(r.mailboxes, Mailboxes{"alice@example.test"});
+}
+
+TEST(RecipientResolver, DomainRewriteKeepsTheLocalPart) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("carol@old.test").mailboxes, Mailboxes{"carol@second.test"});
+  EXPECT_EQ(f.resolve("nobody@old.test").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, AliasOnlyDomainRefusesNamesItDoesNotList) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("list@alias.test").mailboxes, Mailboxes{"alice@example.test"});
+  EXPECT_EQ(f.resolve("other@alias.test").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, PlusAddressGoesToTheUser) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("alice+news@example.test").mailboxes, Mailboxes{"alice@example.test"});
+  EXPECT_EQ(f.resolve("sales+q4@example.test").mailboxes, (Mailboxes{"alice@example.test", "bob@example.test"}));
+  // A user whose name holds the delimiter is found as such first.
+  EXPECT_EQ(f.resolve("dave+x@example.test").mailboxes, Mailboxes{"dave+x@example.test"});
+  EXPECT_EQ(f.resolve("nobody+tag@example.test").kind, Kind::unknown_user);
+  // A leading delimiter is not a tag.
+  EXPECT_EQ(f.resolve("+alice@example.test").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, EmptyDelimiterTurnsPlusAddressingOff) {
+  Fixture f(aliases_text, "");
+  EXPECT_EQ(f.resolve("alice+news@example.test").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, BarePostmasterIsPostmasterOfTheFirstLocalDomain) {
+  Fixture f;
+  EXPECT_EQ(f.resolve("Postmaster").mailboxes, Mailboxes{"alice@example.test"});
+  EXPECT_EQ(f.resolve("someone").kind, Kind::unknown_user);
+}
+
+TEST(RecipientResolver, ExpansionLimitStopsAHugeAlias) {
+  Fixture f("big@example.test: alice@example.test, bob@example.test, carol@second.test\n");
+  f.config.set_alias_expansion_limit(2);
+  EXPECT_EQ(f.resolve("big@example.test").kind, Kind::too_many);
+}
+
+TEST(RecipientResolver, RecursionLimitStopsADeepChain) {
+  std::string chain;
+  for (int i = 0; i < 5; ++i) chain += "a" + std::to_string(i) + "@example.test: a" + std::to_string(i + 1) + "@example.test\n";
+  chain += "a5@example.test: alice@example.test\n";
+  Fixture f(chain);
+  EXPECT_EQ(f.resolve("a0@example.test").mailboxes, Mailboxes{"alice@example.test"});
+  f.config.set_alias_recursion_limit(3);
+  EXPECT_EQ(f.resolve("a0@example.test").kind, Kind::too_many);
+}
+
+TEST(RecipientResolver, WithoutAPasswdFileAnyLocalPartIsAMailbox) {
+  v1::MtaConfig config;
+  config.add_local_domain("example.test");
+  AliasMap none;
+  RecipientResolver resolver(config, nullptr, none);
+  EXPECT_EQ(resolver.resolve("anyone+tag@example.test").mailboxes, Mailboxes{"anyone@example.test"});
+}
+
+// --- the MX policy on top of it ------------------------------------------
+
+std::optional<smtp::Reply> check(Fixture& f, std::string local, std::string domain, v1::MxConfig mx = {}) {
+  RecipientResolver resolver(f.config, &f.users, f.map);
+  InboundPolicy policy(resolver, mx);
+  return policy.check_recipient(smtp::SessionInfo{"192.0.2.1"}, smtp::Address{std::move(local), std::move(domain)});
+}
+
+std::string code_of(const std::optional<smtp::Reply>& reply) {
+  return reply ? std::to_string(reply->code) + " " + reply->enhanced : "accepted";
+}
+
+TEST(InboundPolicy, AcceptsUsersAndAliasesAtRcptTime) {
+  Fixture f;
+  EXPECT_EQ(code_of(check(f, "alice", "example.test")), "accepted");
+  EXPECT_EQ(code_of(check(f, "sales", "example.test")), "accepted");
+  EXPECT_EQ(code_of(check(f, "x", "catchall.test")), "accepted");
+}
+
+TEST(InboundPolicy, UnknownUserIs550And511) {
+  Fixture f;
+  EXPECT_EQ(code_of(check(f, "nobody", "example.test")), "550 5.1.1");
+}
+
+TEST(InboundPolicy, ForeignDomainIsRelayDenied) {
+  Fixture f;
+  EXPECT_EQ(code_of(check(f, "victim", "elsewhere.test")), "554 5.7.1");
+  EXPECT_EQ(code_of(check(f, "victim", "[192.0.2.7]")), "554 5.7.1");
+}
+
+TEST(InboundPolicy, RelayDomainIsAcceptedForAnyLocalPart) {
+  Fixture f;
+  v1::MxConfig mx;
+  mx.add_relay_domain("Backup.TEST");
+  EXPECT_EQ(code_of(check(f, "anyone", "backup.test", mx)), "accepted");
+  EXPECT_EQ(code_of(check(f, "anyone", "elsewhere.test", mx)), "554 5.7.1");
+}
+
+TEST(InboundPolicy, AliasLoopIsATemporaryRefusal) {
+  Fixture f;
+  EXPECT_EQ(code_of(check(f, "loop1", "example.test")), "451 4.4.6");
+}
+
+TEST(InboundPolicy, AnySenderIncludingNullIsAccepted) {
+  Fixture f;
+  RecipientResolver resolver(f.config, &f.users, f.map);
+  InboundPolicy policy(resolver, {});
+  EXPECT_FALSE(policy.check_sender({}, smtp::Address{}));
+  EXPECT_FALSE(policy.check_sender({}, smtp::Address{"x", "anywhere.test"}));
+  EXPECT_FALSE(policy.offers_auth());
+}
+
+}  // namespace
+}  // namespace mailpipe::mta

@@ -1,0 +1,206 @@
+"""Inbound MX: other servers send us mail on the MX port (25 in
+production). It must end in the right Maildir, and nothing else may get
+through: unknown users and foreign domains are refused at RCPT time.
+
+Clients are real: swaks and Python's smtplib; a real Postfix relays to us;
+a real Dovecot reads what we wrote over IMAP.
+"""
+import os
+import re
+import smtplib
+import subprocess
+import unittest
+
+from harness import QUEUED, ChainTestCase, client_tls_context, wait_until
+
+DATE = rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
+
+ALIASES = """\
+# the test chain's aliases file
+sales@example.test: demo@example.test, bob@example.test
+postmaster@example.test: demo@example.test
+@catchall.test: bob@example.test
+loop1@example.test: loop2@example.test
+loop2@example.test: loop1@example.test
+"""
+
+MX_OPTIONS = {"mx": True, "aliases": ALIASES, "mx_overrides": 'relay_domain: "relay.test"'}
+
+
+def swaks(*args, timeout=30):
+    return subprocess.run(["swaks", "--timeout", "20", *args], capture_output=True, timeout=timeout)
+
+
+class MxTestCase(ChainTestCase):
+    chain_options = MX_OPTIONS
+
+    def setUp(self):
+        super().setUp()
+        self.chain.start_all()
+
+    def swaks_mx(self, *args, data=None):
+        """swaks to our MX from a made-up remote server, STARTTLS like any
+        modern MTA. Returns the queue id."""
+        command = ["--server", f"127.0.0.1:{self.chain.ports['mx']}", "--tls", "--ehlo", "mx.remote.test", *args]
+        if data is not None:
+            data_file = self.chain.path("message.eml")
+            with open(data_file, "wb") as f:
+                f.write(data)
+            command += ["--data", "@" + data_file]
+        result = swaks(*command)
+        output = result.stdout.decode(errors="replace")
+        self.assertEqual(result.returncode, 0, output)
+        return QUEUED.search(result.stdout).group(1)
+
+    def mx(self):
+        smtp = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
+        self.addCleanup(smtp.close)
+        return smtp
+
+
+class InboundDelivery(MxTestCase):
+    def test_swaks_to_a_local_user_lands_with_one_received_and_nothing_else_added(self):
+        message = (b"Subject: inbound\r\nFrom: someone@remote.test\r\nTo: demo@example.test\r\n\r\n"
+                   b"first line\r\n.leading dot\r\nlast line")
+        queue_id = self.swaks_mx("--from", "someone@remote.test", "--to", "demo@example.test", data=message)
+
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        expected = re.compile(
+            rb"Return-Path: <someone@remote\.test>\n"
+            rb"Delivered-To: demo@example\.test\n"
+            rb"Received: from mx\.remote\.test \(\[127\.0\.0\.1\]\)\n"
+            rb"\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)\n"
+            rb"\tby mta\.test \(mailpipe\) with ESMTPS id " + queue_id + rb";\n"
+            rb"\t" + DATE + rb"\n"
+            # The MX relays a message as it came: no Date or Message-ID added.
+            rb"Subject: inbound\nFrom: someone@remote\.test\nTo: demo@example\.test\n"
+            rb"\n"
+            rb"first line\n\.leading dot\nlast line\n\Z")
+        self.assertRegex(files[0], expected)
+        log = self.chain.log("mta")
+        self.assertIn(f"event=received queue_id={queue_id.decode()}", log)
+        self.assertIn(f"event=delivered queue_id={queue_id.decode()} to=demo@example.test", log)
+
+    def test_alias_expands_to_two_maildirs(self):
+        queue_id = self.swaks_mx("--from", "someone@remote.test", "--to", "Sales@example.test",
+                                 "--header", "Subject: for sales")
+        for user in ("demo", "bob"):
+            files = self.chain.wait_for_maildir(user, 1)
+            self.assertEqual(len(files), 1, user)
+            self.assertTrue(files[0].startswith(
+                b"Return-Path: <someone@remote.test>\nDelivered-To: " + user.encode() + b"@example.test\n"))
+            self.assertIn(b"Subject: for sales", files[0])
+        log = self.chain.log("mta")
+        for user in ("demo", "bob"):
+            self.assertIn(f"event=alias_expanded queue_id={queue_id.decode()} to=Sales@example.test "
+                          f"mailbox={user}@example.test", log)
+
+    def test_catch_all_takes_any_name_in_its_domain(self):
+        self.swaks_mx("--from", "someone@remote.test", "--to", "whoever@catchall.test")
+        files = self.chain.wait_for_maildir("bob", 1)
+        self.assertEqual(len(files), 1)
+        self.assertTrue(files[0].startswith(b"Return-Path: <someone@remote.test>\nDelivered-To: bob@example.test\n"))
+
+    def test_plus_address_is_delivered_to_the_user(self):
+        self.swaks_mx("--from", "someone@remote.test", "--to", "demo+lists@example.test")
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"\nDelivered-To: demo@example.test\n", b"\n" + files[0])
+        self.assertFalse(os.path.exists(self.chain.path("mail", "example.test", "demo+lists")))
+
+    def test_bounce_with_null_sender_and_bare_postmaster_are_accepted(self):
+        smtp = self.mx()
+        smtp.ehlo("mx.remote.test")
+        code, _ = smtp.docmd("MAIL FROM:<>")
+        self.assertEqual(code, 250)
+        code, text = smtp.docmd("RCPT TO:<Postmaster>")  # RFC 5321 4.1.1.3
+        self.assertEqual((code, text[:5]), (250, b"2.1.5"))
+        code, _ = smtp.data(b"Subject: delivery report\r\n\r\nbounced\r\n")
+        self.assertEqual(code, 250)
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertTrue(files[0].startswith(b"Return-Path: <>\nDelivered-To: demo@example.test\nReceived: "))
+        # HELO, not STARTTLS: plain ESMTP in the Received field.
+        self.assertIn(b"(mailpipe) with ESMTP id ", files[0])
+
+    def test_smtputf8_and_8bitmime_are_stored_unchanged(self):
+        message = ("From: Jörg <jörg@remote.test>\r\nTo: demo@example.test\r\nSubject: Grüße\r\n\r\n"
+                   "Ünïcödé body, 8 bit: \xff\r\n").encode("utf-8")
+        smtp = self.mx()
+        smtp.ehlo("mx.remote.test")
+        self.assertIn("smtputf8", smtp.esmtp_features)
+        self.assertIn("8bitmime", smtp.esmtp_features)
+        refused = smtp.sendmail("jörg@remote.test", ["demo@example.test"], message,
+                                mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+        self.assertEqual(refused, {})
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        stored = files[0]
+        self.assertTrue(stored.startswith("Return-Path: <jörg@remote.test>\n".encode()), stored)
+        self.assertIn(b"(mailpipe) with UTF8SMTP id ", stored)  # RFC 6531 3.7.3
+        self.assertTrue(stored.endswith(message.replace(b"\r\n", b"\n")), stored)
+
+
+class InboundRefusals(MxTestCase):
+    def test_unknown_user_foreign_domain_and_loops_are_refused_at_rcpt_time(self):
+        smtp = self.mx()
+        smtp.ehlo("mx.remote.test")
+        self.assertIn("starttls", smtp.esmtp_features)
+        self.assertNotIn("auth", smtp.esmtp_features)  # no AUTH on the MX port
+        smtp.starttls(context=client_tls_context())
+        smtp.ehlo("mx.remote.test")
+        self.assertNotIn("auth", smtp.esmtp_features)
+
+        code, _ = smtp.docmd("MAIL FROM:<spammer@remote.test>")
+        self.assertEqual(code, 250)
+        expectations = [
+            ("nobody@example.test", 550, b"5.1.1"),
+            ("nobody+tag@example.test", 550, b"5.1.1"),
+            ("victim@elsewhere.test", 554, b"5.7.1"),     # open relay attempt
+            ("victim@[127.0.0.1]", 554, b"5.7.1"),
+            ("nobody@catchall.test.elsewhere.test", 554, b"5.7.1"),
+            ("loop1@example.test", 451, b"4.4.6"),        # our own configuration error: try later
+        ]
+        for address, want_code, want_enhanced in expectations:
+            code, text = smtp.docmd(f"RCPT TO:<{address}>")
+            self.assertEqual((code, text[:5]), (want_code, want_enhanced), address)
+        # RFC 2920 3.1: DATA after only refused recipients.
+        code, text = smtp.docmd("DATA")
+        self.assertEqual((code, text[:5]), (554, b"5.5.1"))
+        smtp.quit()
+
+        log = self.chain.log("mta")
+        self.assertRegex(log, r"event=recipient_refused queue_id=\S+ from=spammer@remote.test "
+                              r"to=victim@elsewhere.test client=127.0.0.1 code=554 dsn=5.7.1")
+        self.assertIn("event=alias_loop to=loop1@example.test", log)
+        # Nothing was queued, no Maildir was made.
+        self.assertEqual([n for n in os.listdir(self.chain.path("spool")) if n.endswith(".msg")], [])
+        self.assertFalse(os.path.exists(self.chain.path("mail")))
+
+    def test_swaks_to_a_foreign_domain_fails_with_relay_denied(self):
+        result = swaks("--server", f"127.0.0.1:{self.chain.ports['mx']}", "--from", "a@remote.test",
+                       "--to", "victim@elsewhere.test")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(b"554 5.7.1 Relay access denied", result.stdout)
+
+    def test_relay_domain_is_accepted_for_any_name(self):
+        smtp = self.mx()
+        smtp.ehlo("mx.remote.test")
+        smtp.docmd("MAIL FROM:<a@remote.test>")
+        code, text = smtp.docmd("RCPT TO:<anyone@Relay.test>")
+        self.assertEqual((code, text[:5]), (250, b"2.1.5"))
+        code, _ = smtp.docmd("RSET")
+        self.assertEqual(code, 250)
+
+    def test_auth_is_not_offered_and_mail_needs_no_login(self):
+        smtp = self.mx()
+        smtp.ehlo("mx.remote.test")
+        smtp.starttls(context=client_tls_context())
+        smtp.ehlo("mx.remote.test")
+        code, text = smtp.docmd("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AGRlbW8=")
+        self.assertEqual((code, text[:5]), (502, b"5.5.1"))
+
+
+if __name__ == "__main__":
+    unittest.main()
