@@ -162,6 +162,10 @@ mailpipe is running. Send a first mail:
 
 It lands in var/mail/example.test/demo/new/. Logs: var/log/{msa,mta,mda}.log
 
+Or be another server delivering to our MX (no AUTH; unknown users get 550):
+
+  swaks --server 127.0.0.1:2525 --tls --from someone@remote.example --to demo@example.test
+
 BANNER
 
 if $detach; then
