@@ -60,7 +60,7 @@ const char* unresolved_reason(Resolution::Kind kind) {
 Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver)
     : spool_(spool), queue_(queue), resolver_(resolver) {}
 
-void Intake::expand_recipients(v1::Envelope& envelope) const {
+std::optional<smtp::Reply> Intake::expand_recipients(v1::Envelope& envelope) const {
   google::protobuf::RepeatedPtrField<v1::Recipient> expanded;
   std::set<std::string> seen;
   for (const auto& recipient : envelope.recipients()) {
@@ -70,10 +70,18 @@ void Intake::expand_recipients(v1::Envelope& envelope) const {
           .kv("target", target).kv("reason", "alias target names nobody: fix aliases_file or passwd_file");
     }
     std::vector<std::string> mailboxes = resolution.mailboxes;
-    if (resolution.kind != Resolution::Kind::deliver && resolution.kind != Resolution::Kind::remote) {
-      // The inbound MX refuses these at RCPT time; from an MSA they go on
-      // as written (the MDA decides), never silently dropped.
-      log::warning("recipient_unresolved").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
+    if (resolution.kind == Resolution::Kind::loop || resolution.kind == Resolution::Kind::too_many) {
+      // Our configuration error (the MX defers these at RCPT time): the
+      // sender keeps the message and retries once the aliases are fixed.
+      log::error("recipient_unresolved").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
+          .kv("reason", unresolved_reason(resolution.kind));
+      return resolution.kind == Resolution::Kind::loop ? smtp::replies::alias_loop()
+                                                       : smtp::replies::alias_expansion_too_large();
+    }
+    if (resolution.kind == Resolution::Kind::unknown_user) {
+      // From an MSA (the MX refuses these at RCPT time): queued as written;
+      // the queue bounces it to our own sender with 550 5.1.1.
+      log::info("recipient_unknown").kv("queue_id", envelope.queue_id()).kv("to", recipient.address())
           .kv("reason", unresolved_reason(resolution.kind));
       mailboxes = {recipient.address()};
     }
@@ -89,6 +97,7 @@ void Intake::expand_recipients(v1::Envelope& envelope) const {
     }
   }
   *envelope.mutable_recipients() = std::move(expanded);
+  return std::nullopt;
 }
 
 asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
@@ -118,7 +127,7 @@ v1::SubmitReply Intake::submit(v1::Submit submit) {
     return answer(queue_id, *refusal);
   }
   if (envelope.received_unix_ms() <= 0) envelope.set_received_unix_ms(unix_ms_now());
-  expand_recipients(envelope);
+  if (auto refusal = expand_recipients(envelope)) return answer(queue_id, *refusal);
 
   v1::SpoolMessage spooled;
   *spooled.mutable_envelope() = envelope;

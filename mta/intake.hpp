@@ -10,7 +10,9 @@
 // senders. An expanded recipient keeps the address the sender wrote as
 // its ORCPT (RFC 3461 4.2), for DSNs; duplicates are delivered once.
 #include <asio.hpp>
+#include <optional>
 
+#include "common/smtp/reply.hpp"
 #include "mailpipe.pb.h"
 #include "mta/queue_runner.hpp"
 #include "mta/recipient_resolver.hpp"
@@ -27,7 +29,8 @@ class Intake final {
   v1::SubmitReply submit(v1::Submit submit);
 
  private:
-  void expand_recipients(v1::Envelope& envelope) const;
+  // nullopt, or the refusal when the aliases loop for a recipient.
+  std::optional<smtp::Reply> expand_recipients(v1::Envelope& envelope) const;
 
   Spool& spool_;
   QueueRunner& queue_;

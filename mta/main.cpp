@@ -128,7 +128,7 @@ int run(const ProcessArgs& args) {
   mta::MdaCourier mda_courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
   mta::MxResolver mx_resolver(io, config.dns());
   mta::RemoteCourier smtp_courier(io, config, mx_resolver);
-  mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, config);
+  mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, recipients, config);
   mta::Intake intake(spool, queue, recipients);
   mta::BounceSender bounces(spool, queue, config, hostname);
   queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/process.hpp"
 #include "common/smtp/address.hpp"
+#include "common/smtp/replies.hpp"
 #include "mta/retry.hpp"
 
 namespace mailpipe::mta {
@@ -22,11 +23,19 @@ std::string domain_of(const std::string& address) {
 
 bool is_final(const v1::RecipientProgress& progress) { return progress.state() != v1::RECIPIENT_PENDING; }
 
+v1::RecipientResult unknown_mailbox(const std::string& address) {
+  v1::RecipientResult result;
+  result.set_address(address);
+  result.set_outcome(v1::PERMFAIL);
+  *result.mutable_status() = smtp::replies::unknown_user().to_status();
+  return result;
+}
+
 }  // namespace
 
 QueueRunner::QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote,
-                         const v1::MtaConfig& config)
-    : io_(io), spool_(spool), local_(local), remote_(remote), config_(config), wake_(io) {
+                         const RecipientResolver& recipients, const v1::MtaConfig& config)
+    : io_(io), spool_(spool), local_(local), remote_(remote), recipients_(recipients), config_(config), wake_(io) {
   for (const auto& domain : config.local_domain()) local_domains_.insert(smtp::lowercase_ascii(domain));
 }
 
@@ -84,14 +93,23 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
 
   std::vector<std::string> local;
   std::vector<std::string> remote;
+  std::map<std::string, v1::RecipientResult> results;
   uint32_t attempt_number = 1;
   for (const auto& progress : entry.state.recipients()) {
     if (is_final(progress) || progress.next_attempt_unix_ms() > started) continue;
     attempt_number = std::max(attempt_number, progress.attempts() + 1);
-    (is_local(progress.address()) ? local : remote).push_back(progress.address());
+    const std::string& address = progress.address();
+    if (!is_local(address)) {
+      remote.push_back(address);
+    } else if (recipients_.is_mailbox(address)) {
+      local.push_back(address);
+    } else {
+      // Only mail from an MSA gets here (the MX refuses unknown users at
+      // RCPT time): the sender is ours, so the DSN is no backscatter.
+      results.emplace(address, unknown_mailbox(address));
+    }
   }
 
-  std::map<std::string, v1::RecipientResult> results;
   v1::SpoolMessage message;
   auto loaded = spool_.load(queue_id);
   if (auto* error = std::get_if<IoError>(&loaded)) {

@@ -12,11 +12,13 @@
 #include <set>
 #include <string>
 
-#include "config.pb.h"
 #include <functional>
 #include <vector>
 
+#include "config.pb.h"
+
 #include "mta/courier.hpp"
+#include "mta/recipient_resolver.hpp"
 #include "mta/spool.hpp"
 #include "spool.pb.h"
 
@@ -24,8 +26,10 @@ namespace mailpipe::mta {
 
 class QueueRunner final {
  public:
-  // `local` takes recipients of local domains, `remote` the rest.
-  QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote, const v1::MtaConfig& config);
+  // `local` takes recipients of local domains that are mailboxes (others
+  // bounce with 550 5.1.1), `remote` the rest.
+  QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote,
+              const RecipientResolver& recipients, const v1::MtaConfig& config);
 
   // Called after recipients became BOUNCED (permanent failure or expiry),
   // with the original message, to send the DSN.
@@ -62,6 +66,7 @@ class QueueRunner final {
   Spool& spool_;
   Courier& local_;
   Courier& remote_;
+  const RecipientResolver& recipients_;
   OnBounced on_bounced_;
   const v1::MtaConfig& config_;
   std::set<std::string> local_domains_;

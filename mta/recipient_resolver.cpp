@@ -52,6 +52,12 @@ bool RecipientResolver::is_local_domain(std::string_view domain) const {
   return local_domains_.contains(smtp::lowercase_ascii(domain));
 }
 
+bool RecipientResolver::is_mailbox(std::string_view address) const {
+  const Parts parts = split(address);
+  if (!local_domains_.contains(parts.domain)) return false;
+  return users_ == nullptr || users_->has_user(smtp::lowercase_ascii(parts.local) + "@" + parts.domain);
+}
+
 Resolution RecipientResolver::resolve(std::string_view address) const {
   std::string full(address);
   if (full.find('@') == std::string::npos) {

@@ -54,6 +54,9 @@ class RecipientResolver final {
   Resolution resolve(std::string_view address) const;
 
   bool is_local_domain(std::string_view domain) const;
+  // A final mailbox of a local domain: a user (any local part when there is
+  // no passwd-file). Aliases are expanded already when the queue asks.
+  bool is_mailbox(std::string_view address) const;
 
  private:
   struct Walk;

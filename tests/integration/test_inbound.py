@@ -202,5 +202,38 @@ class InboundRefusals(MxTestCase):
         self.assertEqual((code, text[:5]), (502, b"5.5.1"))
 
 
+class LocalSendersSeeTheSameAddresses(MxTestCase):
+    """Aliases are expanded where mail enters the queue, so a user
+    submitting through the MSA reaches them too; a typo'd local user comes
+    back as a DSN (the sender is ours, so no backscatter)."""
+
+    def submit(self, to):
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
+                                context=client_tls_context())
+        self.addCleanup(smtp.close)
+        smtp.login("demo@example.test", "demo")
+        refused = smtp.sendmail("demo@example.test", [to], b"Subject: from inside\r\n\r\nhi\r\n")
+        self.assertEqual(refused, {})
+        smtp.quit()
+
+    def test_alias_reached_through_the_msa(self):
+        self.submit("sales@example.test")
+        self.assertEqual(len(self.chain.wait_for_maildir("bob", 1)), 1)
+        demo = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(demo), 1)
+        self.assertIn(b"Subject: from inside", demo[0])
+        self.assertFalse(os.path.exists(self.chain.path("mail", "example.test", "sales")))
+
+    def test_unknown_local_user_bounces_to_the_sender_with_5_1_1(self):
+        self.submit("typo@example.test")
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        report = files[0]
+        self.assertIn(b"\nFrom: MAILER-DAEMON@mta.test", report)
+        self.assertIn(b"Final-Recipient: rfc822; typo@example.test", report)
+        self.assertIn(b"Status: 5.1.1", report)
+        self.assertFalse(os.path.exists(self.chain.path("mail", "example.test", "typo")))
+
+
 if __name__ == "__main__":
     unittest.main()
