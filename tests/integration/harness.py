@@ -250,6 +250,13 @@ class ChainTestCase(unittest.TestCase):
         self._problems_before = self._problem_count()
         self.addCleanup(self._cleanup)
 
+    def show_log_on_failure(self, name, read_log):
+        """Prints read_log() (another server's log) if this test fails."""
+        def show():
+            if self._problem_count() > self._problems_before:
+                print(f"\n----- {name} log ({self.id()}) -----\n{read_log()}")
+        self.addCleanup(show)
+
     def _problem_count(self):
         result = getattr(getattr(self, "_outcome", None), "result", None)
         return len(result.failures) + len(result.errors) if result is not None else 0

@@ -5,13 +5,17 @@ through: unknown users and foreign domains are refused at RCPT time.
 Clients are real: swaks and Python's smtplib; a real Postfix relays to us;
 a real Dovecot reads what we wrote over IMAP.
 """
+import imaplib
 import os
+import pwd
 import re
 import smtplib
 import subprocess
 import unittest
 
-from harness import QUEUED, ChainTestCase, client_tls_context, wait_until
+import dovecot_server
+import postfix_server
+from harness import QUEUED, ChainTestCase, client_tls_context
 
 DATE = rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
 
@@ -200,6 +204,81 @@ class InboundRefusals(MxTestCase):
         smtp.ehlo("mx.remote.test")
         code, text = smtp.docmd("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AGRlbW8=")
         self.assertEqual((code, text[:5]), (502, b"5.5.1"))
+
+
+RECEIVED_BY_US = (rb"Received: from (\S+) \(\[127\.0\.0\.1\]\)\r?\n"
+                  rb"\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)\r?\n"
+                  rb"\tby mta\.test \(mailpipe\) with ESMTPS id ([0-9A-Z]+);\r?\n"
+                  rb"\t" + DATE + rb"\r?\n")
+
+
+@unittest.skipIf(postfix_server.available(), postfix_server.available() or "")
+class PostfixRelaysToUs(MxTestCase):
+    def test_a_real_postfix_delivers_to_our_mx_over_starttls(self):
+        relay = postfix_server.PostfixRelay(relayhost=f"[127.0.0.1]:{self.chain.ports['mx']}")
+        relay.start()
+        self.addCleanup(relay.stop)
+        self.show_log_on_failure("postfix", relay.log)
+        message = (b"From: Alice <alice@postfix.test>\r\nTo: demo@example.test\r\nSubject: via postfix\r\n"
+                   b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <relay-test@postfix.test>\r\n"
+                   b"\r\nhello from a real postfix\r\n")
+        # demo twice: directly, and through the sales alias; delivered once.
+        relay.send("alice@postfix.test", ["demo@example.test", "sales@example.test"], message)
+        replies = relay.wait_for_delivery(2, timeout=20)
+        queue_id = re.search(r"250 2\.0\.0 Ok: queued as ([0-9A-Z]+)", replies[0]).group(1)
+
+        for user in ("demo", "bob"):
+            files = self.chain.wait_for_maildir(user, 1)
+            self.assertEqual(len(files), 1, user)
+            stored = files[0]
+            match = re.match(rb"Return-Path: <alice@postfix\.test>\nDelivered-To: " + user.encode() +
+                             rb"@example\.test\n" + RECEIVED_BY_US + rb"Received: from client\.test ", stored)
+            self.assertIsNotNone(match, stored)
+            self.assertEqual(match.group(1), b"postfix.test")  # Postfix's EHLO name
+            self.assertEqual(match.group(2).decode(), queue_id)
+            self.assertIn(b"by postfix.test (Postfix) with ESMTP", stored)
+            self.assertTrue(stored.endswith(message.replace(b"\r\n", b"\n")), stored)
+        self.assertIn(f"event=received queue_id={queue_id} from=alice@postfix.test nrcpt=2", self.chain.log("mta"))
+
+
+@unittest.skipIf(dovecot_server.available(), dovecot_server.available() or "")
+class DovecotReadsOurMaildirs(MxTestCase):
+    """The MDA runs as nobody, as Dovecot reads mail as a non-root user;
+    the passwd-file is the one the MSA checks passwords against."""
+    chain_options = {**MX_OPTIONS, "mda_user": "nobody"}
+
+    def test_imap_login_with_the_msa_password_fetches_the_bytes_that_were_sent(self):
+        sent = (b"From: someone@remote.test\r\nTo: demo@example.test\r\nSubject: read me over IMAP\r\n"
+                b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <imap-test@remote.test>\r\n"
+                b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+                b"Gr\xc3\xbc\xc3\x9fe,\r\n..a line that started with a dot\r\n\r\nlast line\r\n")
+        # swaks dot-stuffs the file and ends it with CRLF . CRLF itself.
+        self.swaks_mx("--from", "someone@remote.test", "--to", "demo@example.test", data=sent[:-2])
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertEqual(os.stat(self.chain.path("mail", "example.test", "demo", "new")).st_uid,
+                         pwd.getpwnam("nobody").pw_uid)
+
+        imap = dovecot_server.DovecotImap(mail_root=self.chain.path("mail"), passwd_file=self.chain.path("passwd"))
+        imap.start()
+        self.addCleanup(imap.stop)
+        self.show_log_on_failure("dovecot", imap.log)
+        # The MSA accepts the same password (the file is shared).
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        self.addCleanup(smtp.close)
+        self.assertEqual(smtp.login("demo@example.test", "demo")[0], 235)
+
+        messages = imap.fetch_all("demo@example.test", "demo")
+        self.assertEqual(len(messages), 1)
+        fetched = messages[0]
+        self.assertEqual(fetched, files[0].replace(b"\n", b"\r\n"))
+        match = re.match(rb"Return-Path: <someone@remote\.test>\r\nDelivered-To: demo@example\.test\r\n" +
+                         RECEIVED_BY_US, fetched)
+        self.assertIsNotNone(match, fetched)
+        self.assertEqual(fetched[match.end():], sent)  # byte for byte, after our trace headers
+        with self.assertRaises(imaplib.IMAP4.error):
+            imap.fetch_all("demo@example.test", "wrong")
 
 
 class LocalSendersSeeTheSameAddresses(MxTestCase):

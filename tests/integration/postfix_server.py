@@ -1,0 +1,388 @@
+"""A real Postfix for integration tests: accepts mail over SMTP on a free
+loopback port and relays everything to one next hop (our MX under test).
+
+    relay = PostfixRelay(relayhost=f"[127.0.0.1]:{mx_port}")
+    relay.start()
+    try:
+        relay.send("alice@postfix.test", ["demo@example.test"], b"Subject: hi\\r\\n\\r\\nhello\\r\\n")
+        replies = relay.wait_for_delivery(1, timeout=10)  # ["250 2.0.0 Ok: queued as ..."]
+    finally:
+        relay.stop()
+
+The instance lives in its own temp dir (config, queue, data, postfix.log);
+the system's /etc/postfix is never read or written and no system service is
+started. The master runs in the foreground as our child, in its own session,
+and stop() ends it by pid, then any leftover child of it (found by session,
+working directory, MAIL_CONFIG or command line), even if the test failed.
+Deferred mail is retried every second or so; flush() retries at once. No
+DNS: the next hop must be a bracketed IP address ("[127.0.0.1]:PORT").
+
+Needs root (the master starts its daemons as user postfix) and the Debian
+postfix package. MAILPIPE_KEEP_TMP=1 keeps the dir.
+"""
+import grp
+import os
+import pwd
+import re
+import shutil
+import signal
+import smtplib
+import subprocess
+import tempfile
+import time
+
+from harness import free_port, wait_until
+
+POSTFIX = "/usr/sbin/postfix"
+POSTCONF = "/usr/sbin/postconf"
+POSTQUEUE = "/usr/sbin/postqueue"
+SMTP_SINK = "/usr/sbin/smtp-sink"
+
+# One line of postfix.log per delivery attempt, e.g.
+# "... postfix/smtp[42]: 4Xy3Kq1ZbTz: to=<a@b.test>, relay=127.0.0.1[127.0.0.1]:2525,
+#  delay=0.1, delays=..., dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ABC)"
+DELIVERY = re.compile(r"postfix/\w+\[\d+\]: ([0-9A-Za-z]+): to=<([^>]*)>.*? status=(\w+) \((.*)\)$",
+                      re.MULTILINE)
+
+# No chroot anywhere. pickup is not used for mail (all comes in over SMTP),
+# but postqueue -f refuses to run ("mail system is down") without it.
+MASTER_CF = """\
+127.0.0.1:{port} inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+pickup unix n - n 60 1 pickup
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+
+def available():
+    """None if Postfix can run here, else why not (for unittest.skip)."""
+    if os.geteuid() != 0:
+        return "Postfix needs root (its master starts daemons as user postfix)"
+    for binary in (POSTFIX, POSTCONF, POSTQUEUE):
+        if not os.access(binary, os.X_OK):
+            return f"{binary} not installed (apt-get install postfix)"
+    try:
+        pwd.getpwnam("postfix")
+        grp.getgrnam("postdrop")
+    except KeyError:
+        return "user postfix or group postdrop missing (the postfix package makes them)"
+    return None
+
+
+def daemon_directory(config_dir=None):
+    """Where master and its daemons live (/usr/lib/postfix/sbin on Debian),
+    as `config_dir`'s main.cf says, else the built-in default (-d: there is
+    no /etc/postfix/main.cf here)."""
+    command = [POSTCONF, "-c", config_dir] if config_dir else [POSTCONF, "-d"]
+    result = subprocess.run(command + ["-h", "daemon_directory"],
+                            capture_output=True, text=True, timeout=10)
+    directory = result.stdout.strip()
+    if result.returncode != 0 or not directory:
+        directory = "/usr/lib/postfix/sbin"
+    return directory
+
+
+def _processes_of(marker, session):
+    """Pids (not ours) in session `session`, or whose cwd, command line or
+    MAIL_CONFIG mentions the directory `marker`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        pid = int(name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+            # Fields after "(comm)": state ppid pgrp session ...
+            fields = stat[stat.rindex(b")") + 2:].split()
+            if session is not None and int(fields[3]) == session:
+                found.append(pid)
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                text = f.read()
+            try:
+                text += b"\0" + os.readlink(f"/proc/{pid}/cwd").encode()
+            except OSError:
+                pass
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    text += b"\0" + f.read()
+            except OSError:
+                pass
+            if re.search(re.escape(marker.encode()) + rb"(?=[/\0\s]|$)", text):
+                found.append(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # gone, or not ours to read
+    return found
+
+
+def kill_leftovers(marker, session=None, grace=2.0):
+    """SIGTERM, then SIGKILL, each leftover process by pid."""
+    pids = _processes_of(marker, session)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and not _zombie(pid)]
+        time.sleep(0.05)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:][:1] == b"Z"
+    except (OSError, ValueError):
+        return True
+
+
+class PostfixRelay:
+    """One throwaway Postfix relaying all mail to `relayhost`.
+
+    relayhost: the next hop, "[IP]:PORT" (brackets: no MX lookup).
+    smtp_tls_security_level: of the Postfix SMTP client ("may": STARTTLS if
+    offered, "none", "encrypt", ...).
+    extra_main_cf: more main.cf lines, appended (later lines win).
+    """
+
+    def __init__(self, relayhost, smtp_tls_security_level="may", extra_main_cf="",
+                 myhostname="postfix.test"):
+        self.relayhost = relayhost
+        self.smtp_tls_security_level = smtp_tls_security_level
+        self.extra_main_cf = extra_main_cf
+        self.myhostname = myhostname
+        self.port = None
+        self.dir = None
+        self.process = None
+
+    # --- paths -----------------------------------------------------------
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    @property
+    def log_path(self):
+        return self.path("postfix.log")
+
+    def log(self):
+        """postfix.log (every daemon logs there), then the master's own
+        output if it wrote any (errors before it read main.cf)."""
+        if self.dir is None:
+            return ""
+        text = ""
+        for name in ("postfix.log", "master.out"):
+            try:
+                with open(self.path(name), encoding="utf-8", errors="replace") as f:
+                    part = f.read()
+            except OSError:
+                continue
+            if name != "postfix.log" and part:
+                part = f"--- {name} ---\n{part}"
+            text += part
+        return text
+
+    # --- setup -----------------------------------------------------------
+    def _main_cf(self):
+        d = self.dir
+        return f"""\
+compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = {self.myhostname}
+mydomain = {self.myhostname}
+myorigin = {self.myhostname}
+mydestination =
+local_recipient_maps =
+relay_recipient_maps =
+relay_domains =
+relayhost = {self.relayhost}
+mynetworks = 127.0.0.0/8
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+smtp_tls_security_level = {self.smtp_tls_security_level}
+maillog_file = {d}/postfix.log
+maillog_file_prefixes = {d}
+alias_maps =
+alias_database =
+# Hermetic: no DNS, no reverse lookups, no biff, no local delivery.
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+smtpd_peername_lookup = no
+biff = no
+append_dot_mydomain = no
+# Fast: a deferred message is retried within a second or two, a dead next
+# hop is tried again after a second.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 1s
+smtp_connect_timeout = 5s
+in_flow_delay = 0
+smtpd_error_sleep_time = 0
+{self.extra_main_cf}
+"""
+
+    def _prepare(self):
+        self.dir = tempfile.mkdtemp(prefix="mailpipe-postfix-")
+        os.chmod(self.dir, 0o755)  # postfix's own user must traverse it
+        os.makedirs(self.path("queue"))
+        os.makedirs(self.path("data"))
+        postfix = pwd.getpwnam("postfix")
+        os.chown(self.path("data"), postfix.pw_uid, postfix.pw_gid)
+        with open(self.path("main.cf"), "w") as f:
+            f.write(self._main_cf())
+        with open(self.path("master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port=self.port))
+        # Postfix will not read a config file modified within the last
+        # second or so: it pauses "to let it cool down", 0.3 s at a time,
+        # in every command. Backdated, start-up takes 1 s instead of 3-4 s.
+        past = time.time() - 60
+        for name in ("main.cf", "master.cf"):
+            os.utime(self.path(name), (past, past))
+        # Creates the queue subdirs with their owners. It warns that files
+        # are "not owned by root" (they live in /tmp): harmless.
+        check = subprocess.run([POSTFIX, "-c", self.dir, "check"], capture_output=True,
+                               text=True, timeout=30)
+        if check.returncode != 0:
+            raise RuntimeError(f"postfix check failed ({check.returncode}):\n"
+                               f"{check.stdout}{check.stderr}\n{self.log()}")
+
+    # --- process ---------------------------------------------------------
+    def start(self, timeout=10.0):
+        reason = available()
+        if reason:
+            raise RuntimeError(reason)
+        self.port = free_port()
+        self._prepare()
+        master = os.path.join(daemon_directory(self.dir), "master")
+        output = open(self.path("master.out"), "ab")
+        try:
+            # -d: stay in the foreground, so the pid is the master's.
+            self.process = subprocess.Popen([master, "-c", self.dir, "-d"],
+                                            stdin=subprocess.DEVNULL, stdout=output,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            output.close()
+        listening = wait_until(self._accepting, timeout)
+        if not listening or self.process.poll() is not None:
+            problem = ("exited with status %s" % self.process.returncode
+                       if self.process.poll() is not None else f"not listening after {timeout}s")
+            text = self.log()
+            self.stop()
+            raise RuntimeError(f"postfix master {problem} on 127.0.0.1:{self.port}:\n{text}")
+        return self
+
+    def _accepting(self):
+        if self.process.poll() is not None:
+            return True  # stop waiting; start() reports it
+        try:
+            with smtplib.SMTP("127.0.0.1", self.port, timeout=2) as smtp:
+                code, _ = smtp.noop()
+                return code == 250
+        except (OSError, smtplib.SMTPException):
+            return False
+
+    def stop(self, timeout=5.0):
+        if self.process is not None:
+            session = self.process.pid
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(5)
+            self.process = None
+            # The master ends its daemons, but not always before it exits.
+            kill_leftovers(self.dir, session)
+        if self.dir and not os.environ.get("MAILPIPE_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- mail ------------------------------------------------------------
+    def send(self, mail_from, rcpts, message_bytes, timeout=15):
+        """Submits one message over SMTP; returns Postfix's queue id (from its
+        reply to DATA). Raises smtplib's exceptions if Postfix refuses it."""
+        if isinstance(rcpts, str):
+            rcpts = [rcpts]
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=timeout) as smtp:
+            smtp.ehlo("client.test")
+            code, reply = smtp.mail(mail_from)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, mail_from)
+            refused = {}
+            for rcpt in rcpts:
+                code, reply = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = (code, reply)
+            if len(refused) == len(rcpts):
+                raise smtplib.SMTPRecipientsRefused(refused)
+            code, reply = smtp.data(message_bytes)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+        match = re.search(rb"queued as ([0-9A-Za-z]+)", reply)
+        return match.group(1).decode() if match else None
+
+    def flush(self, timeout=10):
+        """Retries every deferred message now (postqueue -f)."""
+        result = subprocess.run([POSTQUEUE, "-c", self.dir, "-f"], capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"postqueue -f failed: {result.stdout}{result.stderr}\n{self.log()}")
+
+    def queue(self, timeout=10):
+        """postqueue -p output (the mail queue, with reasons for deferral)."""
+        return subprocess.run([POSTQUEUE, "-c", self.dir, "-p"], capture_output=True, text=True,
+                              timeout=timeout).stdout
+
+    def deliveries(self, status=None):
+        """(queue id, recipient, status, reply text) per delivery attempt in
+        the log, oldest first; status: only "sent", "deferred", "bounced"..."""
+        return [m for m in DELIVERY.findall(self.log()) if status is None or m[2] == status]
+
+    def queue_ids_sent(self):
+        return [queue_id for queue_id, _, _, _ in self.deliveries("sent")]
+
+    def wait_for_status(self, status, count=1, timeout=10):
+        """Waits until `count` log lines say status=`status`; returns their
+        reply texts, or raises AssertionError with the log."""
+        if not wait_until(lambda: len(self.deliveries(status)) >= count, timeout):
+            raise AssertionError(f"postfix: fewer than {count} status={status} in {timeout}s "
+                                 f"(got {len(self.deliveries(status))}):\n{self.log()}")
+        return [reply for _, _, _, reply in self.deliveries(status)]
+
+    def wait_for_delivery(self, count=1, timeout=10):
+        """Waits for `count` status=sent lines; returns the next hop's replies
+        from them, e.g. ["250 2.0.0 Ok: queued as 0123ABC"]."""
+        return self.wait_for_status("sent", count, timeout)
