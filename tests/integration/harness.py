@@ -212,6 +212,13 @@ hostname: "mda.test"
                 process.wait(5)
         return process.returncode
 
+    def kill(self, name):
+        """SIGKILL, as a crash: no clean-up in the process."""
+        process = self.processes.pop(name, None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(5)
+
     def start_all(self):
         for name in ("mda", "mta", "msa"):
             self.start(name)

@@ -1,0 +1,129 @@
+"""Nothing accepted is lost: processes die, disks fill, peers vanish.
+
+The chaos test submits many messages over several connections with
+Python's smtplib while msa, mta and mda are killed with SIGKILL and
+restarted at random times; at the end every message a client got 250 for
+must be in the Maildir. Duplicates are allowed (a crash between a durable
+write and its acknowledgement) and counted. MAILPIPE_CHAOS_MESSAGES sets
+the load (1000 by default; more for a longer opt-in run).
+"""
+import os
+import random
+import re
+import smtplib
+import socket
+import ssl
+import threading
+import time
+import unittest
+
+from harness import ChainTestCase, client_tls_context, wait_until
+
+TOKEN = re.compile(rb"\nSubject: chaos-(\d+)\n")
+
+
+class ChaosLoad(ChainTestCase):
+    messages = int(os.environ.get("MAILPIPE_CHAOS_MESSAGES", "1000"))
+    connections = 8
+    min_kills = 10
+    deadline_s = 240
+
+    def test_no_accepted_message_is_lost_while_processes_are_killed(self):
+        self.chain.start_all()
+        pending = list(range(self.messages))
+        accepted = set()
+        refused = {}
+        lock = threading.Lock()
+        done = threading.Event()
+        deadline = time.monotonic() + self.deadline_s
+
+        def take():
+            with lock:
+                return pending.pop() if pending else None
+
+        def worker():
+            smtp = None
+            token = take()
+            while token is not None and time.monotonic() < deadline:
+                try:
+                    if smtp is None:
+                        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
+                                                context=client_tls_context())
+                        smtp.login("demo@example.test", "demo")
+                    body = f"Subject: chaos-{token}\r\nMessage-ID: <chaos-{token}@client.test>\r\n\r\nx\r\n"
+                    smtp.sendmail("demo@example.test", ["demo@example.test"], body.encode())
+                    with lock:
+                        accepted.add(token)
+                    token = take()
+                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as e:
+                    code = getattr(e, "smtp_code", 0)
+                    if code >= 500:
+                        with lock:
+                            refused[token] = str(e)
+                        token = take()
+                    # 4xx: the client keeps the mail and tries again, as a real one does.
+                    smtp = self._close(smtp)
+                    time.sleep(0.05)
+                except (OSError, smtplib.SMTPException, ssl.SSLError):
+                    smtp = self._close(smtp)  # the MSA died under us: reconnect
+                    time.sleep(0.05)
+            self._close(smtp)
+
+        kills = []
+
+        def chaos():
+            rng = random.Random(os.environ.get("MAILPIPE_CHAOS_SEED"))
+            while not (done.is_set() and len(kills) >= self.min_kills) and time.monotonic() < deadline:
+                time.sleep(rng.uniform(0.2, 0.8))
+                name = rng.choice(["msa", "mta", "mda"])
+                self.chain.kill(name)
+                kills.append(name)
+                time.sleep(rng.uniform(0.0, 0.3))  # down for a moment
+                self.chain.start(name)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=worker) for _ in range(self.connections)]
+        chaos_thread = threading.Thread(target=chaos)
+        chaos_thread.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        done.set()
+        chaos_thread.join()
+        submit_s = time.monotonic() - started
+
+        def delivered_tokens():
+            tokens = []
+            for content in self.chain.maildir_files("demo"):
+                match = TOKEN.search(b"\n" + content)
+                if match:
+                    tokens.append(int(match.group(1)))
+            return tokens
+
+        wait_until(lambda: accepted <= set(delivered_tokens()), 90, interval=0.5)
+        tokens = delivered_tokens()
+        delivered = accepted & set(tokens)
+        lost = sorted(accepted - delivered)
+        duplicated = len(tokens) - len(set(tokens))
+        unacknowledged = len(set(tokens) - accepted)  # durable, but the client never heard 250
+        print(f"\naccepted={len(accepted)} delivered={len(delivered)} lost={len(lost)} duplicated={duplicated} "
+              f"unacknowledged={unacknowledged} kills={len(kills)} ({', '.join(kills)}) "
+              f"submit_s={submit_s:.1f}")
+        self.assertEqual(refused, {})
+        self.assertEqual(lost, [])
+        self.assertEqual(len(accepted), self.messages, "not every message was accepted before the deadline")
+        self.assertGreaterEqual(len(kills), self.min_kills)
+
+    @staticmethod
+    def _close(smtp):
+        if smtp is not None:
+            try:
+                smtp.close()
+            except OSError:
+                pass
+        return None
+
+
+if __name__ == "__main__":
+    unittest.main()
