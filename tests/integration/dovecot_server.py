@@ -33,14 +33,10 @@ MAILPIPE_KEEP_TMP=1 keeps the dir.
 import imaplib
 import os
 import pwd
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
 
-from harness import free_port, wait_until
-from postfix_server import kill_leftovers
+from harness import free_port
+from servers import ForegroundServer
 
 DOVECOT = "/usr/sbin/dovecot"
 MAIL_USER, MAIL_GROUP = "nobody", "nogroup"
@@ -95,7 +91,7 @@ def _unreachable(path, user, read):
     return None
 
 
-class DovecotImap:
+class DovecotImap(ForegroundServer):
     """One throwaway Dovecot serving IMAP (plaintext, no TLS) on 127.0.0.1.
 
     mail_root: the MDA's mail_root (<mail_root>/<domain>/<user>/ Maildirs).
@@ -104,37 +100,14 @@ class DovecotImap:
     extra_config: more dovecot.conf lines, appended.
     """
 
+    log_name = "dovecot.log"
+    output_name = "dovecot.out"  # Dovecot's own output (config errors before it opened its log)
+
     def __init__(self, mail_root, passwd_file, extra_config=""):
+        super().__init__()
         self.mail_root = os.path.abspath(mail_root)
         self.passwd_file = os.path.abspath(passwd_file)
         self.extra_config = extra_config
-        self.port = None
-        self.dir = None
-        self.process = None
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    @property
-    def log_path(self):
-        return self.path("dovecot.log")
-
-    def log(self):
-        """dovecot.log, then Dovecot's own output if it wrote any (config
-        errors before it opened its log)."""
-        if self.dir is None:
-            return ""
-        text = ""
-        for name in ("dovecot.log", "dovecot.out"):
-            try:
-                with open(self.path(name), encoding="utf-8", errors="replace") as f:
-                    part = f.read()
-            except OSError:
-                continue
-            if name != "dovecot.log" and part:
-                part = f"--- {name} ---\n{part}"
-            text += part
-        return text
 
     def _config(self):
         d, mail = self.dir, self.mail_root
@@ -184,62 +157,25 @@ userdb {{
         if problem:
             raise RuntimeError(problem)
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="mailpipe-dovecot-")
-        os.chmod(self.dir, 0o755)
+        self._make_dir("mailpipe-dovecot-")
         # Index and control files are written as the mail user.
         os.makedirs(self.path("index"))
         nobody = pwd.getpwnam(MAIL_USER)
         os.chown(self.path("index"), nobody.pw_uid, nobody.pw_gid)
         with open(self.path("dovecot.conf"), "w") as f:
             f.write(self._config())
-        output = open(self.path("dovecot.out"), "ab")
-        try:
-            # -F: foreground, so the pid is the master's.
-            self.process = subprocess.Popen([DOVECOT, "-F", "-c", self.path("dovecot.conf")],
-                                            stdin=subprocess.DEVNULL, stdout=output,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            output.close()
-        listening = wait_until(self._accepting, timeout)
-        if not listening or self.process.poll() is not None:
-            problem = ("exited with status %s" % self.process.returncode
-                       if self.process.poll() is not None else f"not listening after {timeout}s")
-            text = self.log()
-            self.stop()
-            raise RuntimeError(f"dovecot {problem} on 127.0.0.1:{self.port}:\n{text}")
+        # -F: foreground, so the pid is the master's.
+        self._spawn([DOVECOT, "-F", "-c", self.path("dovecot.conf")])
+        self._wait_ready(self._accepting, timeout, "dovecot")
         return self
 
     def _accepting(self):
-        if self.process.poll() is not None:
-            return True  # stop waiting; start() reports it
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
                 sock.settimeout(2)
                 return sock.recv(100).startswith(b"* OK")
         except OSError:
             return False
-
-    def stop(self, timeout=5.0):
-        if self.process is not None:
-            session = self.process.pid
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(5)
-            self.process = None
-            kill_leftovers(self.dir, session)
-        if self.dir and not os.environ.get("MAILPIPE_KEEP_TMP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # --- IMAP client -----------------------------------------------------
     def fetch_all(self, user, password, mailbox="INBOX", readonly=True, timeout=10):

@@ -24,14 +24,12 @@ import grp
 import os
 import pwd
 import re
-import shutil
-import signal
 import smtplib
 import subprocess
-import tempfile
 import time
 
 from harness import free_port, wait_until
+from servers import ForegroundServer, kill_leftovers  # noqa: F401 (kill_leftovers: still importable from here)
 
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
@@ -99,69 +97,7 @@ def daemon_directory(config_dir=None):
     return directory
 
 
-def _processes_of(marker, session):
-    """Pids (not ours) in session `session`, or whose cwd, command line or
-    MAIL_CONFIG mentions the directory `marker`."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        pid = int(name)
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-            # Fields after "(comm)": state ppid pgrp session ...
-            fields = stat[stat.rindex(b")") + 2:].split()
-            if session is not None and int(fields[3]) == session:
-                found.append(pid)
-                continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                text = f.read()
-            try:
-                text += b"\0" + os.readlink(f"/proc/{pid}/cwd").encode()
-            except OSError:
-                pass
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    text += b"\0" + f.read()
-            except OSError:
-                pass
-            if re.search(re.escape(marker.encode()) + rb"(?=[/\0\s]|$)", text):
-                found.append(pid)
-        except (OSError, ValueError, IndexError):
-            continue  # gone, or not ours to read
-    return found
-
-
-def kill_leftovers(marker, session=None, grace=2.0):
-    """SIGTERM, then SIGKILL, each leftover process by pid."""
-    pids = _processes_of(marker, session)
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + grace
-    while pids and time.monotonic() < deadline:
-        pids = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and not _zombie(pid)]
-        time.sleep(0.05)
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _zombie(pid):
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        return stat[stat.rindex(b")") + 2:][:1] == b"Z"
-    except (OSError, ValueError):
-        return True
-
-
-class PostfixRelay:
+class PostfixRelay(ForegroundServer):
     """One throwaway Postfix relaying all mail to `relayhost`.
 
     relayhost: the next hop, "[IP]:PORT" (brackets: no MX lookup).
@@ -170,40 +106,16 @@ class PostfixRelay:
     extra_main_cf: more main.cf lines, appended (later lines win).
     """
 
+    log_name = "postfix.log"  # every daemon logs there
+    output_name = "master.out"  # the master's own output (errors before it read main.cf)
+
     def __init__(self, relayhost, smtp_tls_security_level="may", extra_main_cf="",
                  myhostname="postfix.test"):
+        super().__init__()
         self.relayhost = relayhost
         self.smtp_tls_security_level = smtp_tls_security_level
         self.extra_main_cf = extra_main_cf
         self.myhostname = myhostname
-        self.port = None
-        self.dir = None
-        self.process = None
-
-    # --- paths -----------------------------------------------------------
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    @property
-    def log_path(self):
-        return self.path("postfix.log")
-
-    def log(self):
-        """postfix.log (every daemon logs there), then the master's own
-        output if it wrote any (errors before it read main.cf)."""
-        if self.dir is None:
-            return ""
-        text = ""
-        for name in ("postfix.log", "master.out"):
-            try:
-                with open(self.path(name), encoding="utf-8", errors="replace") as f:
-                    part = f.read()
-            except OSError:
-                continue
-            if name != "postfix.log" and part:
-                part = f"--- {name} ---\n{part}"
-            text += part
-        return text
 
     # --- setup -----------------------------------------------------------
     def _main_cf(self):
@@ -248,8 +160,7 @@ smtpd_error_sleep_time = 0
 """
 
     def _prepare(self):
-        self.dir = tempfile.mkdtemp(prefix="mailpipe-postfix-")
-        os.chmod(self.dir, 0o755)  # postfix's own user must traverse it
+        self._make_dir("mailpipe-postfix-")  # postfix's own user traverses it
         os.makedirs(self.path("queue"))
         os.makedirs(self.path("data"))
         postfix = pwd.getpwnam("postfix")
@@ -280,55 +191,17 @@ smtpd_error_sleep_time = 0
         self.port = free_port()
         self._prepare()
         master = os.path.join(daemon_directory(self.dir), "master")
-        output = open(self.path("master.out"), "ab")
-        try:
-            # -d: stay in the foreground, so the pid is the master's.
-            self.process = subprocess.Popen([master, "-c", self.dir, "-d"],
-                                            stdin=subprocess.DEVNULL, stdout=output,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            output.close()
-        listening = wait_until(self._accepting, timeout)
-        if not listening or self.process.poll() is not None:
-            problem = ("exited with status %s" % self.process.returncode
-                       if self.process.poll() is not None else f"not listening after {timeout}s")
-            text = self.log()
-            self.stop()
-            raise RuntimeError(f"postfix master {problem} on 127.0.0.1:{self.port}:\n{text}")
+        self._spawn([master, "-c", self.dir, "-d"])  # -d: foreground, so the pid is the master's
+        self._wait_ready(self._accepting, timeout, "postfix master")
         return self
 
     def _accepting(self):
-        if self.process.poll() is not None:
-            return True  # stop waiting; start() reports it
         try:
             with smtplib.SMTP("127.0.0.1", self.port, timeout=2) as smtp:
                 code, _ = smtp.noop()
                 return code == 250
         except (OSError, smtplib.SMTPException):
             return False
-
-    def stop(self, timeout=5.0):
-        if self.process is not None:
-            session = self.process.pid
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(5)
-            self.process = None
-            # The master ends its daemons, but not always before it exits.
-            kill_leftovers(self.dir, session)
-        if self.dir and not os.environ.get("MAILPIPE_KEEP_TMP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # --- mail ------------------------------------------------------------
     def send(self, mail_from, rcpts, message_bytes, timeout=15):

@@ -5,14 +5,12 @@ sender as an RFC 3464 DSN in their Maildir.
 """
 import email
 import email.policy
-import os
-import signal
 import smtplib
-import subprocess
 import unittest
 
 from dns_server import DnsServer
 from harness import ChainTestCase, client_tls_context, free_port, wait_until
+from smtp_sink import SmtpSink
 
 SINK_PORT = free_port()
 
@@ -33,42 +31,6 @@ RECORDS = {
 }
 
 
-class SmtpSink:
-    """Postfix's smtp-sink on one loopback address, each message dumped to
-    a file (with X-Mail-Args / X-Rcpt-Args for the envelope)."""
-
-    def __init__(self, address, dump_dir, extra=()):
-        os.makedirs(dump_dir, exist_ok=True)
-        self.dump_dir = dump_dir
-        self.process = subprocess.Popen(
-            ["smtp-sink", "-u", "root", "-h", f"sink-{address}", "-d", os.path.join(dump_dir, "msg."),
-             *extra, f"{address}:{SINK_PORT}", "50"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import socket
-        def listening():
-            try:
-                with socket.create_connection((address, SINK_PORT), timeout=0.5):
-                    return True
-            except OSError:
-                return False
-        if not wait_until(listening, 5):
-            self.stop()
-            raise AssertionError(f"smtp-sink on {address}:{SINK_PORT} did not start")
-
-    def messages(self):
-        files = sorted(os.listdir(self.dump_dir))
-        return [open(os.path.join(self.dump_dir, f), "rb").read() for f in files]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
 class Outbound(ChainTestCase):
     lifetime_ms = 600000
 
@@ -85,7 +47,7 @@ outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 5000 
         self.sinks = {}
 
     def sink(self, address, extra=()):
-        sink = SmtpSink(address, self.chain.path("sink-" + address + str(len(self.sinks))), extra)
+        sink = SmtpSink(address, SINK_PORT, self.chain.path("sink-" + address + str(len(self.sinks))), extra)
         self.addCleanup(sink.stop)
         self.sinks[address] = sink
         return sink
@@ -148,7 +110,7 @@ outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 5000 
         self.assertIn(b"X-Rcpt-Args: <user@aonly.test>", sink.messages()[0])
 
     def test_temporary_failure_is_retried_then_delivered(self):
-        refusing = SmtpSink("127.0.0.5", self.chain.path("later-refusing"), ["-r", "RCPT"])  # -r: soft (4xx)
+        refusing = SmtpSink("127.0.0.5", SINK_PORT, self.chain.path("later-refusing"), ["-r", "RCPT"])  # -r: soft (4xx)
         self.addCleanup(refusing.stop)
         self.submit("user@later.test")
         self.assertTrue(wait_until(lambda: "event=deferred" in self.chain.log("mta"), 15), self.chain.log("mta"))

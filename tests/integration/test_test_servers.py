@@ -7,8 +7,6 @@ import imaplib
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,9 +14,11 @@ import unittest
 
 import dovecot_server
 import postfix_server
+import smtp_sink
 from dovecot_server import DovecotImap
 from harness import free_port, wait_until
 from postfix_server import PostfixRelay
+from smtp_sink import SmtpSink
 
 MESSAGE_LF = (b"From: alice@sender.test\n"
               b"To: demo@example.test\n"
@@ -108,50 +108,8 @@ class DovecotImapTest(ServerTestCase):
             imap.start()
 
 
-class SmtpSink:
-    """Postfix's smtp-sink on 127.0.0.1, each message dumped to a file."""
-
-    def __init__(self, dump_dir, port):
-        os.makedirs(dump_dir, exist_ok=True)
-        self.dump_dir = dump_dir
-        self.port = port
-        self.process = subprocess.Popen(
-            [postfix_server.SMTP_SINK, "-u", "root", "-h", "sink.test",
-             "-d", os.path.join(dump_dir, "msg."), f"127.0.0.1:{port}", "50"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_until(self._listening, 5):
-            self.stop()
-            raise AssertionError(f"smtp-sink on 127.0.0.1:{port} did not start")
-
-    def _listening(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def messages(self):
-        contents = []
-        for name in sorted(os.listdir(self.dump_dir)):
-            with open(os.path.join(self.dump_dir, name), "rb") as f:
-                contents.append(f.read())
-        return contents
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
 def _postfix_skip_reason():
-    reason = postfix_server.available()
-    if reason is None and not os.access(postfix_server.SMTP_SINK, os.X_OK):
-        reason = f"{postfix_server.SMTP_SINK} not installed (postfix package)"
-    return reason
+    return postfix_server.available() or smtp_sink.available()
 
 
 @unittest.skipUnless(_postfix_skip_reason() is None, _postfix_skip_reason() or "")
@@ -165,7 +123,7 @@ class PostfixRelayTest(ServerTestCase):
         return relay
 
     def sink(self, port):
-        sink = SmtpSink(os.path.join(self.tmp, "sink"), port)
+        sink = SmtpSink("127.0.0.1", port, os.path.join(self.tmp, "sink"), hostname="sink.test")
         self.addCleanup(sink.stop)
         return sink
 
