@@ -59,6 +59,21 @@ std::string default_hostname() {
   return name;
 }
 
+asio::awaitable<bool> wait_until_idle(std::function<bool()> idle, std::chrono::milliseconds bound) {
+  // Polling is enough here: a stop happens once, and 20 ms is nothing
+  // next to the sessions and deliveries it waits for.
+  constexpr auto poll = std::chrono::milliseconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!idle()) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    timer.expires_after(poll);
+    asio::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return true;
+}
+
 void stop_on_signals(asio::io_context& io, std::function<void(int)> on_stop) {
   std::signal(SIGPIPE, SIG_IGN);
   auto signals = std::make_shared<asio::signal_set>(io, SIGTERM, SIGINT);

@@ -2,6 +2,7 @@
 // What every mailpipe process does the same way at start and stop:
 // `--config FILE`, the default host name, SIGTERM/SIGINT as a clean stop.
 #include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,6 +29,10 @@ int64_t unix_ms_now();
 
 // gethostname(), or "localhost" if that fails.
 std::string default_hostname();
+
+// Graceful stop: checks `idle` every few milliseconds until it says true
+// (returns true) or `bound` has passed (returns false).
+asio::awaitable<bool> wait_until_idle(std::function<bool()> idle, std::chrono::milliseconds bound);
 
 // Calls `on_stop` once on SIGTERM or SIGINT; ignores SIGPIPE (a peer that
 // hangs up is an I/O error, not a reason to die).

@@ -9,7 +9,8 @@
 //
 // Trusts: nothing from the network; the MTA's answers are passed on.
 // Config (MsaConfig in proto/config.proto): hostname, listen, tls,
-// passwd_file, mta_endpoint, submit_timeout_ms, limits, log.
+// passwd_file, mta_endpoint, submit_timeout_ms, limits, shutdown_timeout_ms,
+// log.
 #include <exception>
 #include <memory>
 #include <vector>
@@ -72,11 +73,23 @@ int run(const ProcessArgs& args) {
   }
   for (auto& listener : listeners) listener->start();
 
+  auto open_sessions = [&listeners] {
+    std::size_t open = 0;
+    for (const auto& listener : listeners) open += listener->active_sessions();
+    return open;
+  };
   stop_on_signals(io, [&](int signal) {
-    log::info("stopping").kv("signal", signal);
-    for (auto& listener : listeners) listener->close();
-    mta.close();
-    io.stop();
+    log::info("stopping").kv("signal", signal).kv("sessions", open_sessions());
+    for (auto& listener : listeners) listener->shutdown();
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
+      if (!co_await wait_until_idle([&] { return open_sessions() == 0; }, bound)) {
+        log::warning("shutdown_timeout").kv("sessions", open_sessions())
+            .kv("reason", "sessions still open after shutdown_timeout_ms are cut; their clients retry");
+      }
+      mta.close();
+      io.stop();
+    }, asio::detached);
   });
 
   {

@@ -223,7 +223,9 @@ void expect_lines_crlf_and_short(const std::string& msg) {
   EXPECT_EQ(msg.substr(msg.size() - 2), "\r\n");
   std::size_t start = 0;
   for (std::size_t i = 0; i < msg.size(); ++i) {
-    if (msg[i] == '\r') ASSERT_TRUE(i + 1 < msg.size() && msg[i + 1] == '\n') << "bare CR at " << i;
+    if (msg[i] == '\r') {
+      ASSERT_TRUE(i + 1 < msg.size() && msg[i + 1] == '\n') << "bare CR at " << i;
+    }
     if (msg[i] == '\n') {
       ASSERT_TRUE(i > 0 && msg[i - 1] == '\r') << "bare LF at " << i;
       EXPECT_LE(i - 1 - start, 998u) << "long line at " << start;

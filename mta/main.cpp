@@ -13,7 +13,8 @@
 // MDA's per-recipient outcomes. Config (MtaConfig in proto/config.proto):
 // hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
 // passwd_file, aliases_file, recipient_delimiter, alias limits,
-// deliver_timeout_ms, retry, max_parallel_deliveries, dns, outbound, mx, log.
+// deliver_timeout_ms, retry, max_parallel_deliveries, dns, outbound, mx,
+// shutdown_timeout_ms, log.
 #include <exception>
 #include <optional>
 
@@ -149,13 +150,21 @@ int run(const ProcessArgs& args) {
   queue.start();
   if (mx) mx->start();
 
+  auto busy = [&] { return (mx ? mx->active_sessions() : 0) + queue.active_attempts(); };
   stop_on_signals(io, [&](int signal) {
-    log::info("stopping").kv("signal", signal).kv("queued", queue.size());
-    if (mx) mx->close();
+    log::info("stopping").kv("signal", signal).kv("queued", queue.size()).kv("busy", busy());
+    if (mx) mx->shutdown();
     intake_server.close();
-    queue.stop();
-    mda.close();
-    io.stop();
+    queue.stop();  // no new attempts; those in flight finish and record their outcome
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
+      if (!co_await wait_until_idle([&] { return busy() == 0; }, bound)) {
+        log::warning("shutdown_timeout").kv("busy", busy())
+            .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
+      }
+      mda.close();
+      io.stop();
+    }, asio::detached);
   });
   log::info("ready").kv("intake", config.intake_endpoint()).kv("mda", config.mda_endpoint())
       .kv("spool", config.spool_dir()).kv("recovered", recovered).kv("mx", mx ? mx->local_addresses() : "none")

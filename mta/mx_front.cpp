@@ -20,8 +20,14 @@ void MxFront::start() {
   for (auto& listener : listeners_) listener->start();
 }
 
-void MxFront::close() {
-  for (auto& listener : listeners_) listener->close();
+void MxFront::shutdown() {
+  for (auto& listener : listeners_) listener->shutdown();
+}
+
+std::size_t MxFront::active_sessions() const {
+  std::size_t open = 0;
+  for (const auto& listener : listeners_) open += listener->active_sessions();
+  return open;
 }
 
 std::string MxFront::local_addresses() const {

@@ -28,7 +28,8 @@ class MxFront final {
           const std::string& hostname);
 
   void start();
-  void close();
+  void shutdown();  // graceful: see smtp::Listener::shutdown
+  std::size_t active_sessions() const;
   // "127.0.0.1:2525,..." for the ready line.
   std::string local_addresses() const;
 

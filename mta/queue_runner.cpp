@@ -136,7 +136,7 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
     }
   }
 
-  if (!stopped_) {
+  {
     const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, results, started);
     // The DSN is durable before the state that says "bounced": a crash in
     // between sends the DSN twice rather than never.

@@ -44,7 +44,9 @@ class QueueRunner final {
   std::size_t size() const { return entries_.size(); }
 
   void start();
+  // No new attempts; those in flight finish and record their outcome.
   void stop();
+  std::size_t active_attempts() const { return active_; }
 
  private:
   struct Entry {

@@ -199,7 +199,9 @@ TEST(RecipientResolver, WithoutAPasswdFileAnyLocalPartIsAMailbox) {
 std::optional<smtp::Reply> check(Fixture& f, std::string local, std::string domain, v1::MxConfig mx = {}) {
   RecipientResolver resolver(f.config, &f.users, f.map);
   InboundPolicy policy(resolver, mx);
-  return policy.check_recipient(smtp::SessionInfo{"192.0.2.1"}, smtp::Address{std::move(local), std::move(domain)});
+  smtp::SessionInfo session;
+  session.client_address = "192.0.2.1";
+  return policy.check_recipient(session, smtp::Address{std::move(local), std::move(domain)});
 }
 
 std::string code_of(const std::optional<smtp::Reply>& reply) {

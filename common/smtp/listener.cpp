@@ -57,6 +57,12 @@ void Listener::close() {
   acceptor_.close(ignored);
 }
 
+void Listener::shutdown() {
+  close();
+  stopping_ = true;
+  for (Session* session : *sessions_) session->request_stop();
+}
+
 std::string Listener::local_address() const {
   asio::error_code ec;
   const auto endpoint = acceptor_.local_endpoint(ec);
@@ -84,6 +90,14 @@ asio::awaitable<void> Listener::accept_loop() {
 asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
   try {
     Session session(Connection(std::move(socket), tls_), settings_, policy_, sink_);
+    const auto sessions = sessions_;
+    sessions->insert(&session);
+    struct Unregister {
+      std::set<Session*>& sessions;
+      Session* session;
+      ~Unregister() { sessions.erase(session); }
+    } unregister{*sessions, &session};
+    if (stopping_) session.request_stop();  // accepted just before the acceptor closed
     co_await session.run();
   } catch (const std::exception& e) {
     // A bug, not a client's fault: log it, drop this session, keep serving.

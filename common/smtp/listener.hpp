@@ -3,6 +3,8 @@
 // on the one event loop (no thread per connection).
 #include <asio.hpp>
 #include <asio/ssl.hpp>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -22,7 +24,12 @@ class Listener final {
            asio::ssl::context* tls, Policy& policy, MessageSink& sink);
 
   void start();
+  // Stops accepting; sessions in progress go on.
   void close();
+  // Graceful shutdown: stops accepting and asks every session to end at
+  // its next quiet point (Session::request_stop).
+  void shutdown();
+  std::size_t active_sessions() const { return sessions_->size(); }
   std::string local_address() const;
 
  private:
@@ -35,6 +42,10 @@ class Listener final {
   asio::ssl::context* tls_;
   Policy& policy_;
   MessageSink& sink_;
+  // Shared with the sessions' coroutine frames, which may outlive this
+  // listener when the io_context is torn down.
+  std::shared_ptr<std::set<Session*>> sessions_ = std::make_shared<std::set<Session*>>();
+  bool stopping_ = false;
 };
 
 }  // namespace mailpipe::smtp

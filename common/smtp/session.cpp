@@ -43,18 +43,34 @@ asio::awaitable<void> Session::run() {
 
   const auto ended = co_await (dialogue() || watchdog());
   if (ended.index() == 1) {
-    log::info("timeout").kv("client", info_.client_address).kv("queue_id", transaction_ ? transaction_->queue_id : "");
     out_.clear();
-    queue_reply(replies::timeout(settings_.hostname));
+    if (may_stop_now()) {
+      queue_reply(replies::shutting_down(settings_.hostname));
+    } else {
+      log::info("timeout").kv("client", info_.client_address)
+          .kv("queue_id", transaction_ ? transaction_->queue_id : "");
+      queue_reply(replies::timeout(settings_.hostname));
+    }
     co_await (flush() || sleep_for(goodbye_write_bound));
   }
   connection_.close();
   log::debug("disconnect").kv("client", info_.client_address);
 }
 
+void Session::request_stop() {
+  stop_requested_ = true;
+  if (watchdog_timer_) watchdog_timer_->cancel();  // let it look at the flag
+}
+
 asio::awaitable<void> Session::watchdog() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  watchdog_timer_ = &timer;
+  struct Forget {
+    asio::steady_timer*& timer;
+    ~Forget() { timer = nullptr; }
+  } forget{watchdog_timer_};
   for (;;) {
+    if (waiting_for_command_ && may_stop_now()) co_return;
     const auto deadline = std::min(idle_deadline_, session_deadline_);
     if (Clock::now() >= deadline) co_return;
     timer.expires_at(deadline);
@@ -79,6 +95,10 @@ asio::awaitable<void> Session::dialogue() {
   queue_reply(replies::greeting(settings_.hostname));
 
   while (!closing_) {
+    if (may_stop_now() && !reader_.has_complete_line()) {
+      queue_reply(replies::shutting_down(settings_.hostname));
+      break;
+    }
     const auto line = co_await read_line();
     if (!line) co_return;
 
@@ -312,7 +332,10 @@ asio::awaitable<std::optional<LineReader::Result>> Session::read_line() {
     // RFC 2920: answer a pipelined batch in one write, when no more of it
     // is waiting.
     if (!co_await flush()) co_return std::nullopt;
-    if (!co_await read_more()) co_return std::nullopt;
+    waiting_for_command_ = true;
+    const bool more = co_await read_more();
+    waiting_for_command_ = false;
+    if (!more) co_return std::nullopt;
   }
 }
 

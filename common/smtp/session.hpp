@@ -37,6 +37,13 @@ class Session final {
   // Runs the whole session and closes the connection.
   asio::awaitable<void> run();
 
+  // Graceful shutdown: ends the session with 421 4.3.2 at the next quiet
+  // point, at once when it waits for a command outside a mail transaction,
+  // else once the transaction in progress is done (its DATA received and
+  // answered), so a message being sent is not cut off. The caller bounds
+  // the wait.
+  void request_stop();
+
  private:
   // What a handler asks the dialogue loop to do after its reply.
   enum class Next { proceed, close, start_tls, read_data };
@@ -47,6 +54,7 @@ class Session final {
 
   asio::awaitable<void> dialogue();
   asio::awaitable<void> watchdog();
+  bool may_stop_now() const { return stop_requested_ && !transaction_; }
 
   // I/O. read_line returns nullopt when the client is gone.
   asio::awaitable<std::optional<LineReader::Result>> read_line();
@@ -86,6 +94,9 @@ class Session final {
   unsigned errors_ = 0;
   unsigned auth_failures_ = 0;
   bool closing_ = false;
+  bool stop_requested_ = false;
+  bool waiting_for_command_ = false;  // blocked reading the client's next line
+  asio::steady_timer* watchdog_timer_ = nullptr;
   std::chrono::steady_clock::time_point idle_deadline_;
   std::chrono::steady_clock::time_point session_deadline_;
 };

@@ -97,7 +97,7 @@ class Chain:
         self._make_tls()
         self._make_passwd()
         if mx:
-            mta_overrides += self._mx_settings(aliases, mx_overrides)
+            mta_overrides += "\n" + self._mx_settings(aliases, mx_overrides)
         if mda_user:
             self._give_mail_root_to(mda_user)
         self._write_configs(msa_overrides, mta_overrides, mda_overrides, retry_overrides)

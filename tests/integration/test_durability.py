@@ -10,6 +10,7 @@ the load (1000 by default; more for a longer opt-in run).
 import os
 import random
 import re
+import signal
 import smtplib
 import socket
 import ssl
@@ -123,6 +124,81 @@ class ChaosLoad(ChainTestCase):
             except OSError:
                 pass
         return None
+
+
+class GracefulStop(ChainTestCase):
+    """SIGTERM: stop accepting, let the transaction in progress finish, tell
+    idle clients 421 4.3.2, exit 0 within shutdown_timeout_ms."""
+    chain_options = {"msa_overrides": "shutdown_timeout_ms: 3000", "mta_overrides": "shutdown_timeout_ms: 3000",
+                     "mx": True}
+
+    def login(self):
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        self.addCleanup(ChaosLoad._close, smtp)
+        smtp.login("demo@example.test", "demo")
+        return smtp
+
+    def test_sigterm_finishes_the_transaction_in_flight_and_says_421_to_idle_clients(self):
+        self.chain.start_all()
+        busy = self.login()
+        self.assertEqual(busy.mail("demo@example.test")[0], 250)
+        self.assertEqual(busy.rcpt("demo@example.test")[0], 250)
+        idle = self.login()
+
+        msa = self.chain.processes["msa"]
+        msa.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: "event=stopping" in self.chain.log("msa"), 5))
+        # The idle client is told at once; nobody new gets in.
+        code, text = idle.getreply()
+        self.assertEqual((code, text[:5]), (421, b"4.3.2"))
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", self.chain.ports["implicit"]), timeout=2).close()
+        # The transaction in progress completes: its 250 means durable, as always.
+        code, text = busy.data(b"Subject: sent during shutdown\r\n\r\nbody\r\n")
+        self.assertEqual(code, 250, text)
+        code, text = busy.getreply()
+        self.assertEqual((code, text[:5]), (421, b"4.3.2"))
+        self.assertEqual(msa.wait(10), 0)
+        self.chain.processes.pop("msa")
+        self.assertNotIn("event=shutdown_timeout", self.chain.log("msa"))
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Subject: sent during shutdown\n", files[0])
+
+    def test_mta_sigterm_lets_an_mx_transaction_finish_and_keeps_it_queued(self):
+        self.chain.start_all()
+        self.chain.stop("mda")  # so the message is still queued when the MTA stops
+        mx = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
+        self.addCleanup(ChaosLoad._close, mx)
+        mx.ehlo("mx.remote.test")
+        mx.mail("someone@remote.test")
+        mx.rcpt("demo@example.test")
+        mta = self.chain.processes["mta"]
+        mta.send_signal(signal.SIGTERM)
+        self.assertTrue(wait_until(lambda: "event=stopping" in self.chain.log("mta"), 5))
+        code, text = mx.data(b"Subject: mx during shutdown\r\n\r\nbody\r\n")
+        self.assertEqual(code, 250, text)
+        self.assertEqual(mta.wait(10), 0)
+        self.chain.processes.pop("mta")
+        self.chain.start("mta")
+        self.assertIn("recovered=1", self.chain.log("mta"))
+        self.chain.start("mda")
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Subject: mx during shutdown\n", files[0])
+
+    def test_a_session_that_never_finishes_is_cut_after_the_bound(self):
+        self.chain.start_all()
+        stuck = self.login()
+        stuck.mail("demo@example.test")
+        stuck.rcpt("demo@example.test")  # ... and never sends DATA
+        msa = self.chain.processes["msa"]
+        started = time.monotonic()
+        msa.send_signal(signal.SIGTERM)
+        self.assertEqual(msa.wait(10), 0)
+        self.chain.processes.pop("msa")
+        self.assertGreaterEqual(time.monotonic() - started, 2.5)  # shutdown_timeout_ms: 3000
+        self.assertIn("event=shutdown_timeout sessions=1", self.chain.log("msa"))
 
 
 if __name__ == "__main__":
