@@ -1,5 +1,6 @@
 #include "mta/queue_runner.hpp"
 
+#include <cerrno>
 #include <random>
 
 #include "common/log.hpp"
@@ -56,12 +57,17 @@ void QueueRunner::stop() {
   wake_.cancel();
 }
 
-void QueueRunner::kick() { wake_.cancel(); }
+void QueueRunner::kick() {
+  kicked_ = true;
+  wake_.cancel();
+}
 
 bool QueueRunner::is_local(const std::string& address) const { return local_domains_.contains(domain_of(address)); }
 
 asio::awaitable<void> QueueRunner::schedule_loop() {
+  std::vector<std::string> starting;
   while (!stopped_) {
+    kicked_ = false;
     const int64_t now = unix_ms_now();
     int64_t earliest = INT64_MAX;
     for (auto& [queue_id, entry] : entries_) {
@@ -73,11 +79,18 @@ asio::awaitable<void> QueueRunner::schedule_loop() {
       if (due <= now && active_ < config_.max_parallel_deliveries()) {
         entry.in_flight = true;
         ++active_;
-        asio::co_spawn(io_, attempt(queue_id), asio::detached);
+        starting.push_back(queue_id);
       } else {
         earliest = std::min(earliest, due);
       }
     }
+    // Started after the scan: an attempt may run to its end (and erase its
+    // entry) before its first suspension, which would break the iteration.
+    for (auto& queue_id : starting) asio::co_spawn(io_, attempt(std::move(queue_id)), asio::detached);
+    starting.clear();
+    // An attempt that ran to its end without suspending (say, every
+    // recipient bounced at once) may have queued a DSN meanwhile: scan again.
+    if (kicked_) continue;
     // Sleep until the next due attempt; add(), and the end of an attempt,
     // wake us early. An hour bounds a sleep when nothing is due.
     const int64_t sleep_ms = earliest == INT64_MAX ? 3'600'000 : std::max<int64_t>(earliest - now, 1);
@@ -112,6 +125,19 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
 
   v1::SpoolMessage message;
   auto loaded = spool_.load(queue_id);
+  if (auto* error = std::get_if<IoError>(&loaded); error && (error->err == EBADMSG || error->err == ENOENT)) {
+    // Corrupted or removed behind our back: nothing left to deliver here.
+    // The rest of the queue goes on.
+    if (error->err == EBADMSG) {
+      spool_.quarantine(queue_id, error->what);
+    } else {
+      log::error("spool_message_missing").kv("queue_id", queue_id).kv("error", error->what);
+    }
+    --active_;
+    entries_.erase(queue_id);
+    kick();
+    co_return;
+  }
   if (auto* error = std::get_if<IoError>(&loaded)) {
     log::error("spool_read_failed").kv("queue_id", queue_id).kv("error", error->what);
     for (const auto* group : {&local, &remote}) {

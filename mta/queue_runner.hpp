@@ -75,6 +75,7 @@ class QueueRunner final {
   std::map<std::string, Entry> entries_;
   asio::steady_timer wake_;
   std::size_t active_ = 0;
+  bool kicked_ = false;  // something changed since the scan began
   bool stopped_ = false;
 };
 

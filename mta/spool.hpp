@@ -42,10 +42,13 @@ class Spool final {
   // Every method refuses a queue id that fails is_valid_queue_id (EINVAL).
   std::vector<SpooledMessage> recover();
 
+  // Moves <qid>.msg to corrupt/ (never deletes it: an operator may still
+  // recover the mail) and drops its state, with a log line.
+  void quarantine(const std::string& queue_id, const std::string& reason);
+
   const std::string& dir() const { return dir_; }
 
  private:
-  void quarantine(const std::string& queue_id, const std::string& reason);
 
   std::string dir_;
 };

@@ -7,6 +7,7 @@ must be in the Maildir. Duplicates are allowed (a crash between a durable
 write and its acknowledgement) and counted. MAILPIPE_CHAOS_MESSAGES sets
 the load (1000 by default; more for a longer opt-in run).
 """
+import errno
 import os
 import random
 import re
@@ -14,6 +15,7 @@ import signal
 import smtplib
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import unittest
@@ -124,6 +126,107 @@ class ChaosLoad(ChainTestCase):
             except OSError:
                 pass
         return None
+
+
+def fill(directory):
+    """Writes a file into `directory` until its file system is full;
+    returns the file's path (delete it to free the space)."""
+    path = os.path.join(directory, "filler")
+    with open(path, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                raise
+    return path
+
+
+class SmallDisk(ChainTestCase):
+    """The spool or the Maildirs on a tiny tmpfs that the test fills up."""
+
+    def mount_tmpfs(self, directory, size="1m"):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        os.makedirs(directory, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", directory],
+                       check=True, capture_output=True, timeout=10)
+        # Lazy: the processes may still hold it open when cleanups run.
+        self.addCleanup(subprocess.run, ["umount", "-l", directory], capture_output=True, timeout=10)
+
+    def submit(self, subject):
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        try:
+            smtp.login("demo@example.test", "demo")
+            smtp.sendmail("demo@example.test", ["demo@example.test"], f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+        finally:
+            ChaosLoad._close(smtp)
+
+    def test_full_spool_is_452_and_mail_is_accepted_again_once_space_returns(self):
+        self.mount_tmpfs(self.chain.path("spool"))
+        self.chain.start_all()
+        filler = fill(self.chain.path("spool"))
+        with self.assertRaises(smtplib.SMTPDataError) as refused:
+            self.submit("while the spool is full")
+        self.assertEqual(refused.exception.smtp_code, 452)
+        self.assertTrue(refused.exception.smtp_error.startswith(b"4.3.1"), refused.exception.smtp_error)
+        self.assertIn("event=spool_write_failed", self.chain.log("mta"))
+        self.assertEqual([n for n in os.listdir(self.chain.path("spool")) if n.startswith(".tmp-")], [])
+
+        os.unlink(filler)
+        self.submit("after space returned")  # no restart needed
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Subject: after space returned\n", files[0])
+
+    def test_full_maildir_volume_defers_and_delivers_once_space_returns(self):
+        self.mount_tmpfs(self.chain.path("mail"))
+        self.chain.start_all()
+        filler = fill(self.chain.path("mail"))
+        self.submit("while the mailbox disk is full")  # the MTA has it: 250
+        self.assertTrue(wait_until(lambda: "dsn=4.3.1" in self.chain.log("mta"), 10), self.chain.log("mta"))
+        self.assertRegex(self.chain.log("mta"), r"event=deferred queue_id=\S+ to=demo@example.test relay=mda dsn=4.3.1")
+        self.assertEqual(self.chain.maildir_files("demo"), [])
+        tmp = self.chain.path("mail", "example.test", "demo", "tmp")
+        self.assertEqual(os.listdir(tmp) if os.path.isdir(tmp) else [], [])  # no half-written file left
+
+        os.unlink(filler)
+        files = self.chain.wait_for_maildir("demo", 1, timeout=15)  # the next retry, by itself
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Subject: while the mailbox disk is full\n", files[0])
+
+
+class CorruptSpool(ChainTestCase):
+    GARBAGE = b"\xff\xff\xff this is not a SpoolMessage"
+
+    def test_corrupt_file_at_start_is_moved_aside_and_the_mta_runs(self):
+        os.makedirs(self.chain.path("spool"))
+        with open(self.chain.path("spool", "01M85E0000000000AA.msg"), "wb") as f:
+            f.write(self.GARBAGE)
+        self.chain.start_all()
+        self.assertIn("event=spool_message_quarantined queue_id=01M85E0000000000AA", self.chain.log("mta"))
+        with open(self.chain.path("spool", "corrupt", "01M85E0000000000AA.msg"), "rb") as f:
+            self.assertEqual(f.read(), self.GARBAGE)  # kept for an operator, never deleted
+        SmallDisk.submit(self, "after the corrupt file")
+        self.assertEqual(len(self.chain.wait_for_maildir("demo", 1)), 1)
+
+    def test_file_corrupted_while_queued_is_moved_aside_and_the_rest_is_delivered(self):
+        self.chain.start_all()
+        self.chain.stop("mda")
+        SmallDisk.submit(self, "to be corrupted")
+        queue_id = re.search(r"event=queued queue_id=(\S+)", self.chain.log("mta")).group(1)
+        with open(self.chain.path("spool", queue_id + ".msg"), "wb") as f:
+            f.write(self.GARBAGE)
+        self.assertTrue(wait_until(lambda: f"event=spool_message_quarantined queue_id={queue_id}"
+                                   in self.chain.log("mta"), 10), self.chain.log("mta"))
+        self.assertTrue(os.path.exists(self.chain.path("spool", "corrupt", queue_id + ".msg")))
+        self.chain.start("mda")
+        SmallDisk.submit(self, "still served")
+        files = self.chain.wait_for_maildir("demo", 1)
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Subject: still served\n", files[0])
+        self.assertIsNone(self.chain.processes["mta"].poll())
 
 
 class GracefulStop(ChainTestCase):

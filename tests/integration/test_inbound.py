@@ -15,7 +15,7 @@ import unittest
 
 import dovecot_server
 import postfix_server
-from harness import QUEUED, ChainTestCase, client_tls_context
+from harness import QUEUED, ChainTestCase, client_tls_context, wait_until
 
 DATE = rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
 
@@ -82,9 +82,10 @@ class InboundDelivery(MxTestCase):
             rb"\n"
             rb"first line\n\.leading dot\nlast line\n\Z")
         self.assertRegex(files[0], expected)
-        log = self.chain.log("mta")
-        self.assertIn(f"event=received queue_id={queue_id.decode()}", log)
-        self.assertIn(f"event=delivered queue_id={queue_id.decode()} to=demo@example.test", log)
+        self.assertIn(f"event=received queue_id={queue_id.decode()}", self.chain.log("mta"))
+        # The file is there before the MDA's answer reaches the MTA's log.
+        delivered = f"event=delivered queue_id={queue_id.decode()} to=demo@example.test"
+        self.assertTrue(wait_until(lambda: delivered in self.chain.log("mta"), 5), self.chain.log("mta"))
 
     def test_alias_expands_to_two_maildirs(self):
         queue_id = self.swaks_mx("--from", "someone@remote.test", "--to", "Sales@example.test",

@@ -62,7 +62,8 @@ class Submission(ChainTestCase):
             rb"\n"
             rb"first line\n\.leading dot\n\.\.two dots\nlast line\n\Z")
         self.assertRegex(files[0], expected)
-        self.assertIn(b"event=delivered queue_id=" + queue_id, self.chain.log("mta").encode())
+        # The file is there before the MDA's answer reaches the MTA's log.
+        self.assertTrue(wait_until(lambda: b"event=delivered queue_id=" + queue_id in self.chain.log("mta").encode(), 5))
         self.assertIn(b"event=submitted queue_id=" + queue_id, self.chain.log("msa").encode())
 
     def test_smtplib_implicit_tls_auth_login_two_recipients(self):
