@@ -143,6 +143,46 @@ def fill(directory):
     return path
 
 
+class SlowOrBrokenPeers(ChainTestCase):
+    def submit(self, subject, to=("demo@example.test",)):
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        try:
+            smtp.login("demo@example.test", "demo")
+            smtp.sendmail("demo@example.test", list(to), f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+        finally:
+            ChaosLoad._close(smtp)
+
+    def test_a_frozen_mda_does_not_stop_the_msa_and_the_mail_arrives_when_it_wakes(self):
+        self.chain.start_all()
+        mda = self.chain.processes["mda"]
+        mda.send_signal(signal.SIGSTOP)  # alive but silent: the worst kind of slow
+        self.addCleanup(lambda: mda.poll() is None and mda.send_signal(signal.SIGCONT))
+        for i in range(5):
+            self.submit(f"frozen-{i}")  # each 250: the MTA's spool has room
+        self.assertTrue(wait_until(lambda: "event=deferred" in self.chain.log("mta"), 10))
+        mda.send_signal(signal.SIGCONT)
+        wait_until(lambda: len({f for f in self.chain.maildir_files("demo")}) >= 5, 15)
+        subjects = {re.search(rb"Subject: (frozen-\d)", f).group(1) for f in self.chain.maildir_files("demo")}
+        self.assertEqual(subjects, {f"frozen-{i}".encode() for i in range(5)})
+
+    def test_a_delivered_recipient_is_not_delivered_again_after_a_crash(self):
+        self.chain.start_all()
+        # bob's Maildir cannot be made (a file is in the way): his copy is
+        # deferred while demo's is delivered.
+        os.makedirs(self.chain.path("mail", "example.test"))
+        blocker = self.chain.path("mail", "example.test", "bob")
+        open(blocker, "w").close()
+        self.submit("two recipients", to=("demo@example.test", "bob@example.test"))
+        self.assertEqual(len(self.chain.wait_for_maildir("demo", 1)), 1)
+        self.assertTrue(wait_until(lambda: "to=bob@example.test relay=mda dsn=4." in self.chain.log("mta"), 10))
+        self.chain.kill("mta")
+        self.chain.start("mta")
+        self.assertIn("recovered=1", self.chain.log("mta"))
+        os.unlink(blocker)
+        self.assertEqual(len(self.chain.wait_for_maildir("bob", 1, timeout=15)), 1)
+        self.assertEqual(len(self.chain.maildir_files("demo")), 1)  # not again
+
+
 class SmallDisk(ChainTestCase):
     """The spool or the Maildirs on a tiny tmpfs that the test fills up."""
 
