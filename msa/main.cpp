@@ -65,11 +65,12 @@ int run(const ProcessArgs& args) {
   msa::SubmissionPolicy policy(users, hashing);
   msa::MtaSubmitter submitter(mta, hostname, std::chrono::milliseconds(config.submit_timeout_ms()));
 
+  smtp::ClientLimits clients(config.limits());  // one count for both submission ports
   std::vector<std::unique_ptr<smtp::Listener>> listeners;
   for (const auto& listen : config.listen()) {
     smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT};
     listeners.push_back(
-        std::make_unique<smtp::Listener>(io, listen.address(), settings, &tls, policy, submitter));
+        std::make_unique<smtp::Listener>(io, listen.address(), settings, &tls, policy, submitter, &clients));
   }
   for (auto& listener : listeners) listener->start();
 

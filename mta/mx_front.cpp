@@ -6,13 +6,13 @@ namespace mailpipe::mta {
 
 MxFront::MxFront(asio::io_context& io, const v1::MxConfig& config, const RecipientResolver& resolver,
                  Intake& intake, const std::string& hostname)
-    : policy_(resolver, config), receiver_(intake, hostname) {
+    : policy_(resolver, config), receiver_(intake, hostname), clients_(config.limits()) {
   if (config.has_tls()) tls_.emplace(tls::make_server_context(config.tls()));
   for (const auto& listen : config.listen()) {
     // Port 25 starts in plaintext and offers STARTTLS (RFC 3207).
     smtp::SessionSettings settings{hostname, config.limits(), false};
     listeners_.push_back(std::make_unique<smtp::Listener>(io, listen.address(), settings,
-                                                          tls_ ? &*tls_ : nullptr, policy_, receiver_));
+                                                          tls_ ? &*tls_ : nullptr, policy_, receiver_, &clients_));
   }
 }
 

@@ -37,6 +37,7 @@ class MxFront final {
   std::optional<asio::ssl::context> tls_;
   InboundPolicy policy_;
   MxReceiver receiver_;
+  smtp::ClientLimits clients_;  // one count for every MX listener
   std::vector<std::unique_ptr<smtp::Listener>> listeners_;
 };
 

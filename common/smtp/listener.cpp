@@ -41,8 +41,15 @@ asio::ip::tcp::endpoint parse_listen_address(std::string_view address) {
 }
 
 Listener::Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
-                   asio::ssl::context* tls, Policy& policy, MessageSink& sink)
-    : io_(io), acceptor_(io), settings_(std::move(settings)), tls_(tls), policy_(policy), sink_(sink) {
+                   asio::ssl::context* tls, Policy& policy, MessageSink& sink, ClientLimits* clients)
+    : io_(io),
+      acceptor_(io),
+      settings_(std::move(settings)),
+      tls_(tls),
+      policy_(policy),
+      sink_(sink),
+      own_clients_(clients ? nullptr : std::make_unique<ClientLimits>(settings_.limits)),
+      clients_(clients ? clients : own_clients_.get()) {
   const auto endpoint = parse_listen_address(address);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -89,7 +96,20 @@ asio::awaitable<void> Listener::accept_loop() {
 
 asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
   try {
-    Session session(Connection(std::move(socket), tls_), settings_, policy_, sink_);
+    Connection connection(std::move(socket), tls_);
+    const std::string client = connection.peer_address();
+    const std::optional<Reply> refusal = clients_->admit(client);
+    if (refusal) {
+      log::warning("connection_refused").kv("client", client).kv("connections", clients_->connections())
+          .kv("dsn", refusal->enhanced).kv("reason", refusal->text);
+    }
+    struct Release {
+      ClientLimits* clients;  // null when the connection was not counted
+      const std::string& client;
+      ~Release() { if (clients) clients->release(client); }
+    } release{refusal ? nullptr : clients_, client};
+    Session session(std::move(connection), settings_, policy_, sink_, clients_);
+    if (refusal) session.refuse(*refusal);
     const auto sessions = sessions_;
     sessions->insert(&session);
     struct Unregister {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/smtp/client_limits.hpp"
 #include "common/smtp/policy.hpp"
 #include "common/smtp/session.hpp"
 
@@ -20,8 +21,10 @@ class Listener final {
  public:
   // Binds at once (so a busy port fails start-up); `tls` may be null when
   // no certificate is configured (then neither STARTTLS nor implicit TLS).
+  // `clients` is shared by the listeners of one kind in a process (the two
+  // submission ports); null: this listener keeps its own.
   Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
-           asio::ssl::context* tls, Policy& policy, MessageSink& sink);
+           asio::ssl::context* tls, Policy& policy, MessageSink& sink, ClientLimits* clients = nullptr);
 
   void start();
   // Stops accepting; sessions in progress go on.
@@ -42,6 +45,8 @@ class Listener final {
   asio::ssl::context* tls_;
   Policy& policy_;
   MessageSink& sink_;
+  std::unique_ptr<ClientLimits> own_clients_;
+  ClientLimits* clients_;
   // Shared with the sessions' coroutine frames, which may outlive this
   // listener when the io_context is torn down.
   std::shared_ptr<std::set<Session*>> sessions_ = std::make_shared<std::set<Session*>>();

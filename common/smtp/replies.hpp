@@ -51,6 +51,8 @@ inline Reply bare_newline_in_data() { return make(550, "5.6.0", "Message refused
 inline Reply nul_in_data() { return make(550, "5.6.0", "Message refused: NUL byte in data"); }
 inline Reply non_ascii_address() { return make(553, "5.6.7", "Non-ASCII address requires SMTPUTF8 (RFC 6531)"); }
 inline Reply timeout(std::string_view host) { return make(421, "4.4.2", std::string(host) + " Timeout, closing connection"); }
+inline Reply too_many_connections() { return make(421, "4.7.0", "Too many connections, try again later"); }
+inline Reply too_many_connections_from_client() { return make(421, "4.7.0", "Too many connections from your address, try again later"); }
 inline Reply shutting_down(std::string_view host) { return make(421, "4.3.2", std::string(host) + " Service shutting down, try again later"); }
 
 // --- TLS and AUTH (RFC 3207, RFC 4954) --------------------------------
@@ -64,6 +66,7 @@ inline Reply auth_cancelled() { return make(501, "5.0.0", "Authentication cancel
 inline Reply auth_bad_base64() { return make(501, "5.5.2", "Cannot decode base64 response"); }
 inline Reply auth_failed() { return make(535, "5.7.8", "Authentication credentials invalid"); }
 inline Reply auth_too_many_failures() { return make(421, "4.7.0", "Too many authentication failures, closing connection"); }
+inline Reply auth_locked_out() { return make(454, "4.7.0", "Too many authentication failures from your address, try again later"); }
 inline Reply auth_temporary_failure() { return make(454, "4.7.0", "Temporary authentication failure"); }
 
 // --- policy -------------------------------------------------------------

@@ -18,19 +18,21 @@ constexpr std::size_t read_chunk_bytes = 64 * 1024;
 // A 421 after a timeout is a courtesy; never wait long for it.
 constexpr auto goodbye_write_bound = std::chrono::seconds(5);
 
-asio::awaitable<void> sleep_for(Clock::duration duration) {
+}  // namespace
+
+asio::awaitable<void> Session::sleep_for(std::chrono::steady_clock::duration duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
   asio::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-}  // namespace
-
-Session::Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink)
+Session::Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink,
+                 ClientLimits* clients)
     : connection_(std::move(connection)),
       settings_(settings),
       policy_(policy),
       sink_(sink),
+      clients_(clients),
       reader_(settings.limits.max_command_line()) {
   info_.client_address = connection_.peer_address();
 }
@@ -91,6 +93,11 @@ asio::awaitable<void> Session::dialogue() {
     info_.tls = true;
     info_.tls_version = tls.version;
     info_.tls_cipher = tls.cipher;
+  }
+  if (refusal_) {
+    queue_reply(*refusal_);
+    co_await flush();
+    co_return;
   }
   queue_reply(replies::greeting(settings_.hostname));
 

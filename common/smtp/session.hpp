@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "common/smtp/client_limits.hpp"
 #include "common/smtp/command.hpp"
 #include "common/smtp/connection.hpp"
 #include "common/smtp/line_reader.hpp"
@@ -32,7 +33,9 @@ struct SessionSettings {
 
 class Session final {
  public:
-  Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink);
+  // `clients` (may be null) keeps AUTH failures per client address.
+  Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink,
+          ClientLimits* clients = nullptr);
 
   // Runs the whole session and closes the connection.
   asio::awaitable<void> run();
@@ -43,6 +46,10 @@ class Session final {
   // answered), so a message being sent is not cut off. The caller bounds
   // the wait.
   void request_stop();
+
+  // Before run(): greet with this refusal (421) and close, after the TLS
+  // handshake on an implicit-TLS port so the client can read it.
+  void refuse(Reply reply) { refusal_ = std::move(reply); }
 
  private:
   // What a handler asks the dialogue loop to do after its reply.
@@ -79,6 +86,7 @@ class Session final {
   asio::awaitable<std::optional<std::string>> read_auth_response(std::string_view challenge);
   asio::awaitable<bool> finish_auth(std::string user, std::string password);
 
+  static asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration duration);
   void reset_transaction();
   bool count_error(const Reply& reply);
 
@@ -86,6 +94,8 @@ class Session final {
   const SessionSettings& settings_;
   Policy& policy_;
   MessageSink& sink_;
+  ClientLimits* clients_;
+  std::optional<Reply> refusal_;
   LineReader reader_;
   std::string out_;
   std::array<char, 16 * 1024> read_buffer_;

@@ -115,16 +115,36 @@ asio::awaitable<bool> Session::authenticate(std::string mechanism_and_response) 
 }
 
 asio::awaitable<bool> Session::finish_auth(std::string user, std::string password) {
+  const auto now = ClientLimits::Clock::now();
+  if (clients_ && clients_->auth_locked_out(info_.client_address, now)) {
+    // Not even checked: a locked-out guesser learns nothing, and costs
+    // us no hashing.
+    wipe(password);
+    log::warning("auth_locked_out").kv("client", info_.client_address);
+    queue_reply(replies::auth_locked_out());
+    if (count_error(replies::auth_locked_out())) {
+      queue_reply(replies::too_many_errors());
+      co_return false;
+    }
+    co_return true;
+  }
   const bool ok = !password.empty() && co_await policy_.verify_password(user, password);
   wipe(password);
   if (ok) {
+    if (clients_) clients_->auth_succeeded(info_.client_address);
     info_.authenticated_user = lowercase_ascii(user);
     log::info("auth_ok").kv("client", info_.client_address).kv("user", info_.authenticated_user);
     queue_reply(replies::auth_succeeded());
     co_return true;
   }
   ++auth_failures_;
-  log::warning("auth_failed").kv("client", info_.client_address).kv("user", user).kv("failures", auth_failures_);
+  // The name is not logged: a user who typed the password into the name
+  // field would find it in the log.
+  log::warning("auth_failed").kv("client", info_.client_address).kv("failures", auth_failures_);
+  if (clients_) {
+    clients_->auth_failed(info_.client_address, now);
+    co_await sleep_for(clients_->auth_failure_delay());
+  }
   if (auth_failures_ >= settings_.limits.max_auth_failures()) {
     queue_reply(replies::auth_failed());
     queue_reply(replies::auth_too_many_failures());
