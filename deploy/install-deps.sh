@@ -8,6 +8,10 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libc-ares-dev libasio-dev libssl-dev libcrypt-dev libgtest-dev
+  # fuzz targets (tests/fuzz): clang with libFuzzer and its sanitizer
+  # runtimes; libclang-rt is only recommended by clang-14, so named here.
+  # (gcc's own ASan/UBSan runtimes come with build-essential.)
+  clang-14 libclang-rt-14-dev
   # run: certificates and password hashes for the demo
   openssl ca-certificates
   # test: real clients and peers
