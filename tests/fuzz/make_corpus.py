@@ -2,7 +2,8 @@
 """Writes the seed corpora under tests/fuzz/corpus/<target>/.
 
 The seeds are committed; run this again only to change them
-(/usr/bin/python3 tests/fuzz/make_corpus.py). Each seed is a small,
+(/usr/bin/python3 tests/fuzz/make_corpus.py); it rewrites its own files
+and leaves others (regression inputs added by hand) alone. Each seed is a small,
 realistic input, named after what it is. Frame seeds are serialized with
 the Python code protoc generates from proto/mailpipe.proto into a temp dir.
 """
@@ -19,9 +20,9 @@ CORPUS = os.path.join(HERE, "corpus")
 
 
 def write(target, seeds):
+    # Only its own files: inputs added by hand (regression_*) stay.
     folder = os.path.join(CORPUS, target)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(folder)
+    os.makedirs(folder, exist_ok=True)
     for name, data in seeds.items():
         if isinstance(data, str):
             data = data.encode()
