@@ -9,11 +9,14 @@
 //
 // Trusts: nothing in a Deliver (recipient names are checked before they
 // become paths). Config (MdaConfig in proto/config.proto): endpoint,
-// mail_root, hostname, log.
+// mail_root, hostname, user, log.
 #include <exception>
+#include <optional>
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/durable_file.hpp"
+#include "common/privileges.hpp"
 #include "common/process.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
@@ -31,6 +34,14 @@ int run(const ProcessArgs& args) {
   log::init("mda", config.log().debug());
   if (args.check_only) return 0;
 
+  const std::optional<RunAs> run_as = resolve_run_as(config.user());
+  if (run_as) {
+    if (auto error = make_directories(config.mail_root(), 0755)) throw std::runtime_error(error->what);
+    give_to(config.mail_root(), *run_as, false);  // the Maildirs below are made as the user
+    drop_privileges(*run_as);
+  } else {
+    warn_if_root("mda");
+  }
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
   mda::MaildirDelivery delivery({config.mail_root(), hostname});
 

@@ -10,14 +10,16 @@
 // Trusts: nothing from the network; the MTA's answers are passed on.
 // Config (MsaConfig in proto/config.proto): hostname, listen, tls,
 // passwd_file, mta_endpoint, submit_timeout_ms, limits, shutdown_timeout_ms,
-// log.
+// user, log.
 #include <exception>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/auth/passwd_file.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/privileges.hpp"
 #include "common/process.hpp"
 #include "common/smtp/listener.hpp"
 #include "common/tls/server_context.hpp"
@@ -53,6 +55,7 @@ int run(const ProcessArgs& args) {
   log::init("msa", config.log().debug());
   if (args.check_only) return 0;
 
+  const std::optional<RunAs> run_as = resolve_run_as(config.user());
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
   const auth::PasswdFile users = auth::PasswdFile::load(config.passwd_file());
   asio::ssl::context tls = tls::make_server_context(config.tls());
@@ -72,6 +75,8 @@ int run(const ProcessArgs& args) {
     listeners.push_back(
         std::make_unique<smtp::Listener>(io, listen.address(), settings, &tls, policy, submitter, &clients));
   }
+  // Ports bound, keys and users read: root is no longer needed.
+  if (run_as) drop_privileges(*run_as); else warn_if_root("msa");
   for (auto& listener : listeners) listener->start();
 
   auto open_sessions = [&listeners] {

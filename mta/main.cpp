@@ -14,13 +14,14 @@
 // hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
 // passwd_file, aliases_file, recipient_delimiter, alias limits,
 // deliver_timeout_ms, retry, max_parallel_deliveries, dns, outbound, mx,
-// shutdown_timeout_ms, log.
+// shutdown_timeout_ms, user, log.
 #include <exception>
 #include <optional>
 
 #include "common/auth/passwd_file.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/privileges.hpp"
 #include "common/process.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/listener.hpp"
@@ -112,6 +113,7 @@ int run(const ProcessArgs& args) {
   log::init("mta", config.log().debug());
   if (args.check_only) return 0;
 
+  const std::optional<RunAs> run_as = resolve_run_as(config.user());
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
   std::optional<auth::PasswdFile> users;
   if (config.has_passwd_file()) users.emplace(auth::PasswdFile::load(config.passwd_file()));
@@ -122,6 +124,7 @@ int run(const ProcessArgs& args) {
 
   mta::Spool spool(config.spool_dir());
   if (auto error = spool.open()) throw std::runtime_error("spool " + config.spool_dir() + ": " + error->what);
+  if (run_as) give_to(config.spool_dir(), *run_as, true);  // files an earlier run as root wrote
 
   asio::io_context io(1);
   zmq::context_t zmq_context(1);
@@ -137,6 +140,11 @@ int run(const ProcessArgs& args) {
     bounces.send(queue_id, original, bounced);
   });
 
+  std::optional<mta::MxFront> mx;
+  if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname);
+  // The MX ports are bound: root is no longer needed.
+  if (run_as) drop_privileges(*run_as); else warn_if_root("mta");
+
   std::size_t recovered = 0;
   for (auto& message : spool.recover()) {
     const v1::Envelope& envelope = message.message.envelope();
@@ -145,8 +153,6 @@ int run(const ProcessArgs& args) {
   }
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
                                      [&intake](v1::Frame request) { return intake.handle(std::move(request)); });
-  std::optional<mta::MxFront> mx;
-  if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname);
   queue.start();
   if (mx) mx->start();
 

@@ -64,12 +64,6 @@ def _shared_material():
     return _material_dir
 
 
-def _group_of(user):
-    import grp
-    import pwd
-    return grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
-
-
 def wait_until(predicate, timeout, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,8 +81,8 @@ class Chain:
                  mx=False, aliases=None, mx_overrides="", mda_user=None):
         """mx: the MTA also listens as inbound MX (ports["mx"]), with local
         users from the chain's passwd-file and `aliases` (text) as its
-        aliases file. mda_user: run the MDA as this user (e.g. "nobody"), so
-        its Maildirs belong to it, as Dovecot wants (it refuses uid 0)."""
+        aliases file. mda_user: the MDA drops root to this user (e.g. "nobody"),
+        so its Maildirs belong to it, as Dovecot wants (it refuses uid 0)."""
         self.dir = tempfile.mkdtemp(prefix="mailpipe-it-")
         self.processes = {}
         self.mda_user = mda_user
@@ -98,8 +92,11 @@ class Chain:
         self._make_passwd()
         if mx:
             mta_overrides += "\n" + self._mx_settings(aliases, mx_overrides)
+        # mkdtemp made it 0700: a process that drops root (its `user` knob)
+        # must still reach its spool or Maildirs in here. Test keys only.
+        os.chmod(self.dir, 0o755)
         if mda_user:
-            self._give_mail_root_to(mda_user)
+            mda_overrides += f'\nuser: "{mda_user}"\n'
         self._write_configs(msa_overrides, mta_overrides, mda_overrides, retry_overrides)
 
     # --- setup -----------------------------------------------------------
@@ -127,13 +124,6 @@ mx {{
   {mx_overrides}
 }}
 """
-
-    def _give_mail_root_to(self, user):
-        import pwd
-        entry = pwd.getpwnam(user)
-        os.chmod(self.dir, 0o755)  # mkdtemp made it 0700: let the user reach mail/
-        os.makedirs(self.path("mail"))
-        os.chown(self.path("mail"), entry.pw_uid, entry.pw_gid)
 
     def _write_configs(self, msa_overrides, mta_overrides, mda_overrides, retry_overrides):
         p = self.ports
@@ -187,9 +177,6 @@ hostname: "mda.test"
         log = open(self.log_path(name), "a")
         ready_before = self.log(name).count("event=ready")
         command = [binary, "--config", self.path(f"{name}.conf")]
-        if name == "mda" and self.mda_user:
-            command = ["setpriv", "--reuid", self.mda_user, "--regid", _group_of(self.mda_user),
-                       "--clear-groups", *command]
         process = subprocess.Popen(command,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
