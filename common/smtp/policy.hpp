@@ -38,6 +38,7 @@ struct Transaction {
   MailParameters parameters;
   std::vector<TransactionRecipient> recipients;
   int64_t started_unix_ms = 0;
+  unsigned failed_commands = 0;  // refused since MAIL: bad or refused RCPTs
 };
 
 class Policy {

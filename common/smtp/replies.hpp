@@ -63,6 +63,7 @@ inline Reply auth_required() { return make(530, "5.7.0", "Authentication require
 inline Reply already_authenticated() { return make(503, "5.5.1", "Already authenticated"); }
 inline Reply auth_mechanism_unknown() { return make(504, "5.5.4", "Unrecognized authentication mechanism"); }
 inline Reply auth_cancelled() { return make(501, "5.0.0", "Authentication cancelled"); }
+inline Reply auth_line_too_long() { return make(500, "5.5.6", "Authentication Exchange line is too long"); }
 inline Reply auth_bad_base64() { return make(501, "5.5.2", "Cannot decode base64 response"); }
 inline Reply auth_failed() { return make(535, "5.7.8", "Authentication credentials invalid"); }
 inline Reply auth_too_many_failures() { return make(421, "4.7.0", "Too many authentication failures, closing connection"); }

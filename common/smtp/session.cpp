@@ -140,6 +140,7 @@ asio::awaitable<void> Session::dialogue() {
     }
 
     queue_reply(outcome.reply);
+    if (transaction_ && outcome.reply.code >= 400) ++transaction_->failed_commands;
     if (count_error(outcome.reply)) {
       log::info("too_many_errors").kv("client", info_.client_address).kv("errors", errors_);
       queue_reply(replies::too_many_errors());
@@ -244,8 +245,12 @@ Session::Outcome Session::on_rcpt(const Command& command) {
 
 Session::Outcome Session::on_data(const Command& command) {
   if (!transaction_) return {replies::bad_sequence("Need MAIL command")};
-  // RFC 2920 3.1: after pipelined RCPTs that all failed, DATA gets 554.
-  if (transaction_->recipients.empty()) return {replies::no_valid_recipients()};
+  // RFC 2920 3.1: after pipelined RCPTs that all failed, DATA gets 554;
+  // with no RCPT at all it is out of sequence (Postfix: 503).
+  if (transaction_->recipients.empty()) {
+    if (transaction_->failed_commands == 0) return {replies::bad_sequence("Need RCPT command")};
+    return {replies::no_valid_recipients()};
+  }
   return {replies::start_data(), Next::read_data};
 }
 
@@ -256,6 +261,8 @@ Session::Outcome Session::on_rset() {
 
 Session::Outcome Session::on_starttls(const Command& command) {
   if (connection_.tls_active()) return {replies::tls_already_active()};
+  // As Postfix: a transaction begun in plaintext is not carried into TLS.
+  if (transaction_) return {replies::bad_sequence("STARTTLS not permitted during a mail transaction")};
   if (!connection_.tls_available()) return {replies::tls_not_available()};
   return {replies::ready_for_tls(), Next::start_tls};
 }
@@ -376,6 +383,11 @@ void Session::reset_transaction() { transaction_.reset(); }
 
 bool Session::count_error(const Reply& reply) {
   if (reply.code < 400) return false;
+  // Recipients past max_recipients are the client's batch size meeting
+  // ours (RFC 5321 4.5.3.1.10: it sends them again later), not an error
+  // that should end a session holding good recipients (Postfix's
+  // smtpd_recipient_overshoot_limit is separate for the same reason).
+  if (reply.code == 452 && reply.enhanced == "4.5.3") return false;
   return ++errors_ >= settings_.limits.max_errors();
 }
 

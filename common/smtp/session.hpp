@@ -14,6 +14,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "common/smtp/client_limits.hpp"
 #include "common/smtp/command.hpp"
@@ -83,7 +84,7 @@ class Session final {
   asio::awaitable<bool> start_tls();
   // AUTH exchange (session_auth.cpp). Returns false when the session must end.
   asio::awaitable<bool> authenticate(std::string mechanism_and_response);
-  asio::awaitable<std::optional<std::string>> read_auth_response(std::string_view challenge);
+  asio::awaitable<std::optional<std::variant<std::string, Reply>>> read_auth_response(std::string_view challenge);
   asio::awaitable<bool> finish_auth(std::string user, std::string password);
 
   static asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration duration);

@@ -45,16 +45,20 @@ Session::Outcome Session::on_auth_command(const Command& command) {
 }
 
 // Reads one client response to a 334 challenge. nullopt: the client is gone.
-// A "*" line comes back as "*" for the caller to treat as a cancel.
-asio::awaitable<std::optional<std::string>> Session::read_auth_response(std::string_view challenge) {
+// A "*" line comes back as "*" for the caller to treat as a cancel; a line
+// that cannot be a response comes back as the reply that refuses it.
+asio::awaitable<std::optional<std::variant<std::string, Reply>>> Session::read_auth_response(
+    std::string_view challenge) {
   queue_reply(replies::auth_challenge(challenge));
   reader_.set_max_line(max_auth_line);
   auto line = co_await read_line();
   reader_.set_max_line(settings_.limits.max_command_line());
   if (!line) co_return std::nullopt;
-  // An overlong or broken line is not base64: "!" makes decoding refuse it.
-  if (line->status != LineReader::Status::complete) co_return std::string("!");
-  co_return std::move(line->line);
+  switch (line->status) {
+    case LineReader::Status::complete: co_return std::move(line->line);
+    case LineReader::Status::too_long: co_return replies::auth_line_too_long();  // RFC 4954 4
+    default: co_return replies::auth_bad_base64();  // bare CR/LF or NUL: not base64
+  }
 }
 
 asio::awaitable<bool> Session::authenticate(std::string mechanism_and_response) {
@@ -79,11 +83,13 @@ asio::awaitable<bool> Session::authenticate(std::string mechanism_and_response) 
   };
 
   if (mechanism == "PLAIN") {
-    std::optional<std::string> response = initial;
-    if (!response) response = co_await read_auth_response("");
-    if (!response) co_return false;
-    auto decoded = decode(*response);
-    wipe(*response);
+    std::optional<std::variant<std::string, Reply>> read;
+    if (initial) read = std::move(*initial); else read = co_await read_auth_response("");
+    if (!read) co_return false;
+    if (auto* reply = std::get_if<Reply>(&*read)) co_return refuse(*reply);
+    std::string& response = std::get<std::string>(*read);
+    auto decoded = decode(response);
+    wipe(response);
     if (auto* reply = std::get_if<Reply>(&decoded)) co_return refuse(*reply);
     auto credentials = auth::decode_plain(std::get<std::string>(decoded));
     wipe(std::get<std::string>(decoded));
@@ -97,15 +103,18 @@ asio::awaitable<bool> Session::authenticate(std::string mechanism_and_response) 
   }
 
   if (mechanism == "LOGIN") {
-    std::optional<std::string> user_response = initial;
-    if (!user_response) user_response = co_await read_auth_response(login_username_challenge);
+    std::optional<std::variant<std::string, Reply>> user_response;
+    if (initial) user_response = std::move(*initial);
+    else user_response = co_await read_auth_response(login_username_challenge);
     if (!user_response) co_return false;
-    auto user = decode(*user_response);
+    if (auto* reply = std::get_if<Reply>(&*user_response)) co_return refuse(*reply);
+    auto user = decode(std::get<std::string>(*user_response));
     if (auto* reply = std::get_if<Reply>(&user)) co_return refuse(*reply);
     auto password_response = co_await read_auth_response(login_password_challenge);
     if (!password_response) co_return false;
-    auto password = decode(*password_response);
-    wipe(*password_response);
+    if (auto* reply = std::get_if<Reply>(&*password_response)) co_return refuse(*reply);
+    auto password = decode(std::get<std::string>(*password_response));
+    wipe(std::get<std::string>(*password_response));
     if (auto* reply = std::get_if<Reply>(&password)) co_return refuse(*reply);
     co_return co_await finish_auth(std::move(std::get<std::string>(user)),
                                    std::move(std::get<std::string>(password)));
