@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/tokenizer.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -81,6 +82,45 @@ void ConfigFile::fail(std::initializer_list<std::string_view> field_path, std::s
   std::string key;
   for (std::string_view part : field_path) key += (key.empty() ? "" : ".") + std::string(part);
   throw ConfigError(where(field_path, index) + ": " + key + ": " + std::string(message));
+}
+
+std::vector<std::string> changed_fields(const pb::Message& before, const pb::Message& after,
+                                        const std::vector<std::string_view>& reloadable) {
+  std::vector<std::string> changed;
+  const pb::Descriptor* descriptor = before.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const pb::FieldDescriptor* field = descriptor->field(i);
+    if (std::find(reloadable.begin(), reloadable.end(), field->name()) != reloadable.end()) continue;
+    // Compare each field alone: copy it into two empty messages.
+    std::unique_ptr<pb::Message> a(before.New());
+    std::unique_ptr<pb::Message> b(after.New());
+    a->CopyFrom(before);
+    b->CopyFrom(after);
+    for (int j = 0; j < descriptor->field_count(); ++j) {
+      if (j == i) continue;
+      a->GetReflection()->ClearField(a.get(), descriptor->field(j));
+      b->GetReflection()->ClearField(b.get(), descriptor->field(j));
+    }
+    if (a->SerializeAsString() != b->SerializeAsString()) changed.push_back(field->name());
+  }
+  return changed;
+}
+
+void copy_field(const pb::Message& from, pb::Message& to, std::string_view name) {
+  const pb::FieldDescriptor* field = to.GetDescriptor()->FindFieldByName(std::string(name));
+  if (field == nullptr) throw std::logic_error("copy_field: no field " + std::string(name));
+  std::unique_ptr<pb::Message> source(from.New());
+  source->CopyFrom(from);
+  to.GetReflection()->SwapFields(&to, source.get(), {field});
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
 }
 
 void ConfigFile::require(bool present, std::string_view key) const {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mailpipe {
 
@@ -42,5 +43,18 @@ class ConfigFile final {
   const google::protobuf::Descriptor* root_descriptor_;
   std::unique_ptr<google::protobuf::TextFormat::ParseInfoTree> tree_;
 };
+
+// Top-level fields whose values differ between two configs of the same
+// schema, except those named in `reloadable`: what a reload (SIGHUP) cannot
+// apply and a restart would.
+std::vector<std::string> changed_fields(const google::protobuf::Message& before,
+                                        const google::protobuf::Message& after,
+                                        const std::vector<std::string_view>& reloadable);
+
+// Sets the top-level field `name` of `to` to its value in `from` (both of
+// the same schema): how a reload applies the knobs it can.
+void copy_field(const google::protobuf::Message& from, google::protobuf::Message& to, std::string_view name);
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
 }  // namespace mailpipe

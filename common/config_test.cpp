@@ -65,5 +65,34 @@ TEST_F(ConfigTest, WhereAndFailPointAtTheKey) {
   }
 }
 
+TEST(ConfigReload, ChangedFieldsNamesWhatDiffersButNotWhatReloads) {
+  v1::MtaConfig before;
+  before.set_spool_dir("/a");
+  before.add_local_domain("example.test");
+  before.set_aliases_file("/etc/aliases");
+  v1::MtaConfig after = before;
+  EXPECT_TRUE(changed_fields(before, after, {}).empty());
+  after.set_spool_dir("/b");
+  after.set_aliases_file("/etc/other");
+  after.mutable_retry()->set_first_retry_ms(1);
+  EXPECT_EQ(changed_fields(before, after, {"aliases_file"}), (std::vector<std::string>{"spool_dir", "retry"}));
+}
+
+TEST(ConfigReload, CopyFieldSetsOneFieldAndLeavesTheRest) {
+  v1::MtaConfig running;
+  running.set_spool_dir("/a");
+  running.set_passwd_file("/old");
+  v1::MtaConfig fresh;
+  fresh.set_spool_dir("/b");
+  fresh.set_passwd_file("/new");
+  copy_field(fresh, running, "passwd_file");
+  EXPECT_EQ(running.passwd_file(), "/new");
+  EXPECT_EQ(running.spool_dir(), "/a");
+  v1::MtaConfig unset;
+  copy_field(unset, running, "passwd_file");
+  EXPECT_FALSE(running.has_passwd_file());
+  EXPECT_THROW(copy_field(fresh, running, "no_such_key"), std::logic_error);
+}
+
 }  // namespace
 }  // namespace mailpipe

@@ -59,19 +59,53 @@ std::string default_hostname() {
   return name;
 }
 
-asio::awaitable<bool> wait_until_idle(std::function<bool()> idle, std::chrono::milliseconds bound) {
+namespace {
+
+// Parameters, not lambda captures: they live in the coroutine frame.
+asio::awaitable<void> wait_until_idle(std::function<bool()> idle, std::chrono::milliseconds bound,
+                                      std::function<void(bool)> finish) {
   // Polling is enough here: a stop happens once, and 20 ms is nothing
   // next to the sessions and deliveries it waits for.
   constexpr auto poll = std::chrono::milliseconds(20);
   const auto deadline = std::chrono::steady_clock::now() + bound;
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  bool drained = true;
   while (!idle()) {
-    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      drained = false;
+      break;
+    }
     timer.expires_after(poll);
     asio::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  co_return true;
+  finish(drained);
+}
+
+}  // namespace
+
+void when_idle(asio::io_context& io, std::function<bool()> idle, std::chrono::milliseconds bound,
+               std::function<void(bool drained)> finish) {
+  asio::co_spawn(io, wait_until_idle(std::move(idle), bound, std::move(finish)), asio::detached);
+}
+
+namespace {
+
+// Parameters, not lambda captures: they live in the coroutine frame.
+asio::awaitable<void> reload_loop(asio::io_context& io, std::function<void()> on_reload) {
+  asio::signal_set signals(io, SIGHUP);
+  for (;;) {
+    asio::error_code ec;
+    co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    on_reload();
+  }
+}
+
+}  // namespace
+
+void reload_on_sighup(asio::io_context& io, std::function<void()> on_reload) {
+  asio::co_spawn(io, reload_loop(io, std::move(on_reload)), asio::detached);
 }
 
 void stop_on_signals(asio::io_context& io, std::function<void(int)> on_stop) {

@@ -31,8 +31,12 @@ int64_t unix_ms_now();
 std::string default_hostname();
 
 // Graceful stop: checks `idle` every few milliseconds until it says true
-// (returns true) or `bound` has passed (returns false).
-asio::awaitable<bool> wait_until_idle(std::function<bool()> idle, std::chrono::milliseconds bound);
+// or `bound` has passed, then calls `finish(drained)` on the event loop.
+void when_idle(asio::io_context& io, std::function<bool()> idle, std::chrono::milliseconds bound,
+               std::function<void(bool drained)> finish);
+
+// Calls `on_reload` on every SIGHUP (on the event loop, like any handler).
+void reload_on_sighup(asio::io_context& io, std::function<void()> on_reload);
 
 // Calls `on_stop` once on SIGTERM or SIGINT; ignores SIGPIPE (a peer that
 // hangs up is an I/O error, not a reason to die).

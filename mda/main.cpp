@@ -26,11 +26,30 @@ namespace {
 
 using namespace mailpipe;
 
-int run(const ProcessArgs& args) {
-  v1::MdaConfig config;
-  const ConfigFile file = ConfigFile::parse(args.config_path, config);
+void validate(const v1::MdaConfig& config, const ConfigFile& file) {
   file.require(config.has_endpoint(), "endpoint");
   file.require(config.has_mail_root(), "mail_root");
+}
+
+// SIGHUP: only the log settings can change in flight; the rest (where the
+// mailboxes are, whose they are) is said to need a restart.
+void reload(const ProcessArgs& args, v1::MdaConfig& running) {
+  try {
+    v1::MdaConfig fresh;
+    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    const std::vector<std::string> restart_needed = changed_fields(running, fresh, {"log"});
+    copy_field(fresh, running, "log");
+    log::init("mda", running.log().debug());
+    auto line = log::info("reloaded");
+    if (!restart_needed.empty()) line.kv("restart_needed", join(restart_needed, ","));
+  } catch (const std::exception& e) {
+    log::error("reload_failed").kv("error", e.what()).kv("reason", "the running configuration stays");
+  }
+}
+
+int run(const ProcessArgs& args) {
+  v1::MdaConfig config;
+  validate(config, ConfigFile::parse(args.config_path, config));
   log::init("mda", config.log().debug());
   if (args.check_only) return 0;
 
@@ -65,6 +84,7 @@ int run(const ProcessArgs& args) {
     server.close();
     io.stop();
   });
+  reload_on_sighup(io, [&] { reload(args, config); });
   log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root());
   io.run();
   log::info("stopped");

@@ -48,6 +48,40 @@ void validate(const v1::MsaConfig& config, const ConfigFile& file) {
   if (config.submit_timeout_ms() == 0) file.fail({"submit_timeout_ms"}, "must be > 0");
 }
 
+// SIGHUP: certificate, users, limits and timeouts from the file again.
+// New sessions get them; sessions in progress keep theirs. A config that
+// does not load is refused with a log line, and the running one stays.
+void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& hostname,
+            std::vector<std::unique_ptr<smtp::Listener>>& listeners, smtp::ClientLimits& clients,
+            msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter) {
+  try {
+    v1::MsaConfig fresh;
+    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(fresh.passwd_file()));
+    auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(fresh.tls()));
+    const std::vector<std::string> restart_needed = changed_fields(
+        running, fresh, {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log"});
+
+    policy.set_users(users);
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+      listeners[i]->set_tls(tls);
+      const bool implicit = running.listen(static_cast<int>(i)).tls() == v1::IMPLICIT;
+      listeners[i]->set_settings({hostname, fresh.limits(), implicit});
+    }
+    clients.set_limits(fresh.limits());
+    submitter.set_submit_timeout(std::chrono::milliseconds(fresh.submit_timeout_ms()));
+    for (const char* key : {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log"}) {
+      copy_field(fresh, running, key);
+    }
+    log::init("msa", running.log().debug());
+    auto line = log::info("reloaded");
+    line.kv("users", users->size()).kv("cert", fresh.tls().cert_file());
+    if (!restart_needed.empty()) line.kv("restart_needed", join(restart_needed, ","));
+  } catch (const std::exception& e) {
+    log::error("reload_failed").kv("error", e.what()).kv("reason", "the running configuration stays");
+  }
+}
+
 int run(const ProcessArgs& args) {
   v1::MsaConfig config;
   const ConfigFile file = ConfigFile::parse(args.config_path, config);
@@ -57,8 +91,8 @@ int run(const ProcessArgs& args) {
 
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
-  const auth::PasswdFile users = auth::PasswdFile::load(config.passwd_file());
-  asio::ssl::context tls = tls::make_server_context(config.tls());
+  auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(config.passwd_file()));
+  auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
 
   asio::io_context io(1);
   zmq::context_t zmq_context(1);
@@ -73,7 +107,8 @@ int run(const ProcessArgs& args) {
   for (const auto& listen : config.listen()) {
     smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT};
     listeners.push_back(
-        std::make_unique<smtp::Listener>(io, listen.address(), settings, &tls, policy, submitter, &clients));
+        std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy, submitter, &clients));
+    listeners.back()->set_tls(tls);
   }
   // Ports bound, keys and users read: root is no longer needed.
   if (run_as) drop_privileges(*run_as); else warn_if_root("msa");
@@ -87,15 +122,15 @@ int run(const ProcessArgs& args) {
   stop_on_signals(io, [&](int signal) {
     log::info("stopping").kv("signal", signal).kv("sessions", open_sessions());
     for (auto& listener : listeners) listener->shutdown();
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
-      if (!co_await wait_until_idle([&] { return open_sessions() == 0; }, bound)) {
+    const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
+    when_idle(io, [&] { return open_sessions() == 0; }, bound, [&](bool drained) {
+      if (!drained) {
         log::warning("shutdown_timeout").kv("sessions", open_sessions())
             .kv("reason", "sessions still open after shutdown_timeout_ms are cut; their clients retry");
       }
       mta.close();
       io.stop();
-    }, asio::detached);
+    });
   });
 
   {
@@ -104,8 +139,11 @@ int run(const ProcessArgs& args) {
       ready.kv(config.listen(static_cast<int>(i)).tls() == v1::IMPLICIT ? "listen_tls" : "listen_starttls",
                listeners[i]->local_address());
     }
-    ready.kv("users", users.size()).kv("mta", config.mta_endpoint(0));
+    ready.kv("users", users->size()).kv("mta", config.mta_endpoint(0));
   }
+  reload_on_sighup(io, [&] {
+    reload(args, config, hostname, listeners, clients, policy, submitter);
+  });
   io.run();
   hashing.join();
   log::info("stopped");

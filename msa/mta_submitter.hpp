@@ -15,6 +15,8 @@ class MtaSubmitter final : public smtp::MessageSink {
  public:
   MtaSubmitter(transport::ZmqClient& mta, std::string hostname, std::chrono::milliseconds submit_timeout);
 
+  void set_submit_timeout(std::chrono::milliseconds timeout) { submit_timeout_ = timeout; }
+
   asio::awaitable<smtp::Reply> accept(const smtp::SessionInfo& session, const smtp::Transaction& transaction,
                                       std::string message) override;
 

@@ -6,17 +6,19 @@
 
 namespace mailpipe::msa {
 
-SubmissionPolicy::SubmissionPolicy(const auth::PasswdFile& users, asio::thread_pool& hashing)
-    : users_(users), hashing_(hashing) {}
+SubmissionPolicy::SubmissionPolicy(std::shared_ptr<const auth::PasswdFile> users, asio::thread_pool& hashing)
+    : users_(std::move(users)), hashing_(hashing) {}
 
 asio::awaitable<bool> SubmissionPolicy::verify_password(std::string user, std::string password) {
   // Hash on the pool, answer on the session's own executor.
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
       [this](auto handler, std::string user, std::string password) {
         auto session_executor = asio::get_associated_executor(handler);
-        asio::post(hashing_, [this, handler = std::move(handler), session_executor, user = std::move(user),
-                              password = std::move(password)]() mutable {
-          const bool ok = users_.verify(user, password);
+        // The hashing thread gets its own reference: a reload may swap
+        // users_ on the event loop meanwhile.
+        asio::post(hashing_, [users = users_, handler = std::move(handler), session_executor,
+                              user = std::move(user), password = std::move(password)]() mutable {
+          const bool ok = users->verify(user, password);
           OPENSSL_cleanse(password.data(), password.size());
           asio::post(session_executor, [handler = std::move(handler), ok]() mutable { handler(ok); });
         });

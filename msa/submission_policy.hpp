@@ -4,6 +4,7 @@
 // runs on a small thread pool so a slow SHA512-CRYPT never stalls the
 // event loop.
 #include <asio.hpp>
+#include <memory>
 
 #include "common/auth/passwd_file.hpp"
 #include "common/smtp/policy.hpp"
@@ -12,7 +13,10 @@ namespace mailpipe::msa {
 
 class SubmissionPolicy final : public smtp::Policy {
  public:
-  SubmissionPolicy(const auth::PasswdFile& users, asio::thread_pool& hashing);
+  SubmissionPolicy(std::shared_ptr<const auth::PasswdFile> users, asio::thread_pool& hashing);
+  // SIGHUP: checks from now on use these; a check in flight keeps its own.
+  void set_users(std::shared_ptr<const auth::PasswdFile> users) { users_ = std::move(users); }
+  std::size_t users() const { return users_->size(); }
 
   bool offers_auth() const override { return true; }
   bool requires_auth() const override { return true; }
@@ -23,7 +27,7 @@ class SubmissionPolicy final : public smtp::Policy {
                                              const smtp::Address& to) const override;
 
  private:
-  const auth::PasswdFile& users_;
+  std::shared_ptr<const auth::PasswdFile> users_;
   asio::thread_pool& hashing_;
 };
 

@@ -6,6 +6,11 @@
 namespace mailpipe::mta {
 
 InboundPolicy::InboundPolicy(const RecipientResolver& resolver, const v1::MxConfig& config) : resolver_(resolver) {
+  set_relay_domains(config);
+}
+
+void InboundPolicy::set_relay_domains(const v1::MxConfig& config) {
+  relay_domains_.clear();
   for (const auto& domain : config.relay_domain()) relay_domains_.insert(smtp::lowercase_ascii(domain));
 }
 

@@ -20,6 +20,7 @@ namespace mailpipe::mta {
 class InboundPolicy final : public smtp::Policy {
  public:
   InboundPolicy(const RecipientResolver& resolver, const v1::MxConfig& config);
+  void set_relay_domains(const v1::MxConfig& config);  // SIGHUP
 
   bool offers_auth() const override { return false; }
   bool requires_auth() const override { return false; }

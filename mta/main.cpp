@@ -95,6 +95,54 @@ void warn_about_recipients(const v1::MtaConfig& config, const mta::RecipientReso
   }
 }
 
+struct LocalRecipients {
+  std::shared_ptr<const auth::PasswdFile> users;  // null: no passwd_file
+  std::shared_ptr<const mta::AliasMap> aliases;
+};
+
+LocalRecipients load_recipients(const v1::MtaConfig& config) {
+  LocalRecipients out;
+  if (config.has_passwd_file()) {
+    out.users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(config.passwd_file()));
+  }
+  out.aliases = std::make_shared<const mta::AliasMap>(
+      config.has_aliases_file() ? mta::AliasMap::load(config.aliases_file()) : mta::AliasMap());
+  return out;
+}
+
+void validate(const v1::MtaConfig& config, const ConfigFile& file);
+
+// What a SIGHUP can change without a restart: who the users and aliases
+// are, and the MX's certificate, limits and relay domains.
+const std::vector<std::string_view> reloadable = {
+    "passwd_file", "aliases_file", "recipient_delimiter", "alias_expansion_limit", "alias_recursion_limit",
+    "mx", "shutdown_timeout_ms", "log"};
+
+// SIGHUP: everything is loaded and checked first; only then is anything
+// replaced, so a bad file leaves the running configuration as it was.
+void reload(const ProcessArgs& args, v1::MtaConfig& running, mta::RecipientResolver& recipients, mta::MxFront* mx) {
+  try {
+    v1::MtaConfig fresh;
+    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    LocalRecipients loaded = load_recipients(fresh);
+    std::vector<std::string> restart_needed = changed_fields(running, fresh, reloadable);
+    if (fresh.has_mx() != running.has_mx() ||
+        changed_fields(running.mx(), fresh.mx(), {"tls", "relay_domain", "limits"}).size() > 0) {
+      restart_needed.push_back("mx.listen");
+    }
+    if (mx && fresh.has_mx()) mx->reload(fresh.mx());  // throws on a bad certificate, before the rest
+    recipients.replace(fresh, loaded.users, loaded.aliases);
+    for (std::string_view key : reloadable) copy_field(fresh, running, key);
+    log::init("mta", running.log().debug());
+    warn_about_recipients(running, recipients, *loaded.aliases);
+    auto line = log::info("reloaded");
+    line.kv("users", loaded.users ? loaded.users->size() : 0).kv("aliases", loaded.aliases->size());
+    if (!restart_needed.empty()) line.kv("restart_needed", join(restart_needed, ","));
+  } catch (const std::exception& e) {
+    log::error("reload_failed").kv("error", e.what()).kv("reason", "the running configuration stays");
+  }
+}
+
 void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   file.require(config.has_intake_endpoint(), "intake_endpoint");
   file.require(config.has_mda_endpoint(), "mda_endpoint");
@@ -115,12 +163,9 @@ int run(const ProcessArgs& args) {
 
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
-  std::optional<auth::PasswdFile> users;
-  if (config.has_passwd_file()) users.emplace(auth::PasswdFile::load(config.passwd_file()));
-  const mta::AliasMap aliases =
-      config.has_aliases_file() ? mta::AliasMap::load(config.aliases_file()) : mta::AliasMap();
-  const mta::RecipientResolver recipients(config, users ? &*users : nullptr, aliases);
-  warn_about_recipients(config, recipients, aliases);
+  LocalRecipients loaded = load_recipients(config);
+  mta::RecipientResolver recipients(config, loaded.users, loaded.aliases);
+  warn_about_recipients(config, recipients, *loaded.aliases);
 
   mta::Spool spool(config.spool_dir());
   if (auto error = spool.open()) throw std::runtime_error("spool " + config.spool_dir() + ": " + error->what);
@@ -162,19 +207,20 @@ int run(const ProcessArgs& args) {
     if (mx) mx->shutdown();
     intake_server.close();
     queue.stop();  // no new attempts; those in flight finish and record their outcome
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
-      if (!co_await wait_until_idle([&] { return busy() == 0; }, bound)) {
+    const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
+    when_idle(io, [&] { return busy() == 0; }, bound, [&](bool drained) {
+      if (!drained) {
         log::warning("shutdown_timeout").kv("busy", busy())
             .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
       }
       mda.close();
       io.stop();
-    }, asio::detached);
+    });
   });
   log::info("ready").kv("intake", config.intake_endpoint()).kv("mda", config.mda_endpoint())
       .kv("spool", config.spool_dir()).kv("recovered", recovered).kv("mx", mx ? mx->local_addresses() : "none")
-      .kv("users", users ? users->size() : 0).kv("aliases", aliases.size());
+      .kv("users", loaded.users ? loaded.users->size() : 0).kv("aliases", loaded.aliases->size());
+  reload_on_sighup(io, [&] { reload(args, config, recipients, mx ? &*mx : nullptr); });
   io.run();
   log::info("stopped");
   return 0;

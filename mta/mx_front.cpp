@@ -6,14 +6,27 @@ namespace mailpipe::mta {
 
 MxFront::MxFront(asio::io_context& io, const v1::MxConfig& config, const RecipientResolver& resolver,
                  Intake& intake, const std::string& hostname)
-    : policy_(resolver, config), receiver_(intake, hostname), clients_(config.limits()) {
-  if (config.has_tls()) tls_.emplace(tls::make_server_context(config.tls()));
+    : hostname_(hostname), policy_(resolver, config), receiver_(intake, hostname), clients_(config.limits()) {
+  if (config.has_tls()) tls_ = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
   for (const auto& listen : config.listen()) {
     // Port 25 starts in plaintext and offers STARTTLS (RFC 3207).
     smtp::SessionSettings settings{hostname, config.limits(), false};
-    listeners_.push_back(std::make_unique<smtp::Listener>(io, listen.address(), settings,
-                                                          tls_ ? &*tls_ : nullptr, policy_, receiver_, &clients_));
+    listeners_.push_back(std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy_,
+                                                          receiver_, &clients_));
+    listeners_.back()->set_tls(tls_);
   }
+}
+
+void MxFront::reload(const v1::MxConfig& config) {
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.has_tls()) tls = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
+  tls_ = tls;
+  for (auto& listener : listeners_) {
+    listener->set_tls(tls);
+    listener->set_settings({hostname_, config.limits(), false});
+  }
+  clients_.set_limits(config.limits());
+  policy_.set_relay_domains(config);
 }
 
 void MxFront::start() {

@@ -28,13 +28,18 @@ class MxFront final {
           const std::string& hostname);
 
   void start();
+  // SIGHUP: certificate, limits and relay domains for new sessions (new
+  // listen addresses need a restart). Throws when the certificate does
+  // not load, before changing anything.
+  void reload(const v1::MxConfig& config);
   void shutdown();  // graceful: see smtp::Listener::shutdown
   std::size_t active_sessions() const;
   // "127.0.0.1:2525,..." for the ready line.
   std::string local_addresses() const;
 
  private:
-  std::optional<asio::ssl::context> tls_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::string hostname_;
   InboundPolicy policy_;
   MxReceiver receiver_;
   smtp::ClientLimits clients_;  // one count for every MX listener

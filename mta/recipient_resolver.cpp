@@ -37,15 +37,20 @@ Parts split(std::string_view address) {
 
 }  // namespace
 
-RecipientResolver::RecipientResolver(const v1::MtaConfig& config, const auth::PasswdFile* users,
-                                     const AliasMap& aliases)
-    : users_(users),
-      aliases_(aliases),
-      delimiter_(config.recipient_delimiter()),
-      expansion_limit_(config.alias_expansion_limit()),
-      recursion_limit_(config.alias_recursion_limit()) {
+RecipientResolver::RecipientResolver(const v1::MtaConfig& config, std::shared_ptr<const auth::PasswdFile> users,
+                                     std::shared_ptr<const AliasMap> aliases) {
   for (const auto& domain : config.local_domain()) local_domains_.insert(smtp::lowercase_ascii(domain));
   if (config.local_domain_size() > 0) first_local_domain_ = smtp::lowercase_ascii(config.local_domain(0));
+  replace(config, std::move(users), std::move(aliases));
+}
+
+void RecipientResolver::replace(const v1::MtaConfig& config, std::shared_ptr<const auth::PasswdFile> users,
+                                std::shared_ptr<const AliasMap> aliases) {
+  users_ = std::move(users);
+  aliases_ = aliases ? std::move(aliases) : std::make_shared<const AliasMap>();
+  delimiter_ = config.recipient_delimiter();
+  expansion_limit_ = config.alias_expansion_limit();
+  recursion_limit_ = config.alias_recursion_limit();
 }
 
 bool RecipientResolver::is_local_domain(std::string_view domain) const {
@@ -90,7 +95,7 @@ void RecipientResolver::expand(const std::string& address, unsigned depth, bool 
   }
   const Parts parts = split(address);
   const bool local = local_domains_.contains(parts.domain);
-  if (!local && !aliases_.has_domain(parts.domain)) {
+  if (!local && !aliases_->has_domain(parts.domain)) {
     walk.add(parts.local + "@" + parts.domain);
     if (depth == 0) walk.remote = true;
     return;
@@ -119,7 +124,7 @@ void RecipientResolver::expand(const std::string& address, unsigned depth, bool 
   };
 
   if (!skip_aliases) {
-    if (const auto* targets = aliases_.find(key)) return follow(*targets, key);
+    if (const auto* targets = aliases_->find(key)) return follow(*targets, key);
   }
   if (local && has_users && users_->has_user(key)) return walk.add(key);
 
@@ -129,13 +134,13 @@ void RecipientResolver::expand(const std::string& address, unsigned depth, bool 
       tag == std::string::npos || tag == 0 ? key : local_part.substr(0, tag) + "@" + parts.domain;
   if (base_key != key) {
     if (!skip_aliases) {
-      if (const auto* targets = aliases_.find(base_key)) return follow(*targets, base_key);
+      if (const auto* targets = aliases_->find(base_key)) return follow(*targets, base_key);
     }
     if (local && has_users && users_->has_user(base_key)) return walk.add(base_key);
   }
 
   if (!skip_aliases) {
-    if (const auto* targets = aliases_.find_catch_all(parts.domain)) return follow(*targets, key);
+    if (const auto* targets = aliases_->find_catch_all(parts.domain)) return follow(*targets, key);
   }
   if (local && !has_users) return walk.add(base_key);
 

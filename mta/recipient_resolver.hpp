@@ -16,6 +16,7 @@
 //
 // Our domains: local_domain (mailboxes via the MDA) and the domains that
 // appear on the left of the aliases file (virtual alias domains).
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,8 +46,14 @@ struct Resolution {
 class RecipientResolver final {
  public:
   // `users` may be null: then any local part of a local domain is a mailbox.
-  // Both must outlive the resolver.
-  RecipientResolver(const v1::MtaConfig& config, const auth::PasswdFile* users, const AliasMap& aliases);
+  RecipientResolver(const v1::MtaConfig& config, std::shared_ptr<const auth::PasswdFile> users,
+                    std::shared_ptr<const AliasMap> aliases);
+
+  // SIGHUP: new users, aliases, delimiter and limits (local_domain needs a
+  // restart: the queue routes by it too). Everything runs on the MTA's one
+  // event loop thread, so no resolve() is in progress meanwhile.
+  void replace(const v1::MtaConfig& config, std::shared_ptr<const auth::PasswdFile> users,
+               std::shared_ptr<const AliasMap> aliases);
 
   // `address` is "local@domain" as parsed by smtp::parse_path, or a bare
   // "postmaster" (RFC 5321 4.1.1.3), which means postmaster@ our first
@@ -64,8 +71,8 @@ class RecipientResolver final {
 
   std::set<std::string> local_domains_;
   std::string first_local_domain_;
-  const auth::PasswdFile* users_;
-  const AliasMap& aliases_;
+  std::shared_ptr<const auth::PasswdFile> users_;
+  std::shared_ptr<const AliasMap> aliases_;
   std::string delimiter_;
   std::size_t expansion_limit_;
   unsigned recursion_limit_;

@@ -33,18 +33,19 @@ constexpr std::string_view aliases_text =
 
 struct Fixture {
   explicit Fixture(std::string_view aliases = aliases_text, std::string delimiter = "+")
-      : users(auth::PasswdFile::parse(users_text, "passwd")), map(AliasMap::parse(aliases, "aliases")) {
+      : users(std::make_shared<const auth::PasswdFile>(auth::PasswdFile::parse(users_text, "passwd"))),
+        map(std::make_shared<const AliasMap>(AliasMap::parse(aliases, "aliases"))) {
     config.add_local_domain("example.test");
     config.add_local_domain("Second.TEST");
     config.set_recipient_delimiter(delimiter);
   }
   Resolution resolve(std::string_view address) {
-    RecipientResolver resolver(config, &users, map);
+    RecipientResolver resolver(config, users, map);
     return resolver.resolve(address);
   }
   v1::MtaConfig config;
-  auth::PasswdFile users;
-  AliasMap map;
+  std::shared_ptr<const auth::PasswdFile> users;
+  std::shared_ptr<const AliasMap> map;
 };
 
 TEST(RecipientResolver, LocalUserIsItsOwnMailboxLowercased) {
@@ -189,15 +190,26 @@ TEST(RecipientResolver, RecursionLimitStopsADeepChain) {
 TEST(RecipientResolver, WithoutAPasswdFileAnyLocalPartIsAMailbox) {
   v1::MtaConfig config;
   config.add_local_domain("example.test");
-  AliasMap none;
-  RecipientResolver resolver(config, nullptr, none);
+  RecipientResolver resolver(config, nullptr, nullptr);
   EXPECT_EQ(resolver.resolve("anyone+tag@example.test").mailboxes, Mailboxes{"anyone@example.test"});
+}
+
+TEST(RecipientResolver, ReplaceBringsNewUsersAndAliases) {
+  Fixture f;
+  RecipientResolver resolver(f.config, f.users, f.map);
+  EXPECT_EQ(resolver.resolve("frank@example.test").kind, Kind::unknown_user);
+  auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::parse("frank@example.test:{PLAIN}f\n", "p"));
+  auto aliases = std::make_shared<const AliasMap>(AliasMap::parse("sales@example.test: frank@example.test\n", "a"));
+  resolver.replace(f.config, users, aliases);
+  EXPECT_EQ(resolver.resolve("frank@example.test").mailboxes, Mailboxes{"frank@example.test"});
+  EXPECT_EQ(resolver.resolve("sales@example.test").mailboxes, Mailboxes{"frank@example.test"});
+  EXPECT_EQ(resolver.resolve("alice@example.test").kind, Kind::unknown_user);  // gone from the new file
 }
 
 // --- the MX policy on top of it ------------------------------------------
 
 std::optional<smtp::Reply> check(Fixture& f, std::string local, std::string domain, v1::MxConfig mx = {}) {
-  RecipientResolver resolver(f.config, &f.users, f.map);
+  RecipientResolver resolver(f.config, f.users, f.map);
   InboundPolicy policy(resolver, mx);
   smtp::SessionInfo session;
   session.client_address = "192.0.2.1";
@@ -241,7 +253,7 @@ TEST(InboundPolicy, AliasLoopIsATemporaryRefusal) {
 
 TEST(InboundPolicy, AnySenderIncludingNullIsAccepted) {
   Fixture f;
-  RecipientResolver resolver(f.config, &f.users, f.map);
+  RecipientResolver resolver(f.config, f.users, f.map);
   InboundPolicy policy(resolver, {});
   EXPECT_FALSE(policy.check_sender({}, smtp::Address{}));
   EXPECT_FALSE(policy.check_sender({}, smtp::Address{"x", "anywhere.test"}));

@@ -12,7 +12,7 @@ constexpr std::size_t auth_records_sweep_at = 10000;
 
 }  // namespace
 
-ClientLimits::ClientLimits(const v1::SmtpLimits& limits) : limits_(limits) {}
+ClientLimits::ClientLimits(v1::SmtpLimits limits) : limits_(std::move(limits)) {}
 
 std::optional<Reply> ClientLimits::admit(const std::string& address) {
   if (total_ >= limits_.max_connections()) return replies::too_many_connections();

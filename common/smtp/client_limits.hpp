@@ -23,7 +23,10 @@ class ClientLimits final {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit ClientLimits(const v1::SmtpLimits& limits);
+  explicit ClientLimits(v1::SmtpLimits limits);
+  // SIGHUP: new limits for new connections and AUTH attempts; the counts
+  // so far are kept.
+  void set_limits(v1::SmtpLimits limits) { limits_ = std::move(limits); }
 
   // A new connection from `address`: nullopt and counted (release() it at
   // the end), or the 421 to send before closing.
@@ -47,7 +50,7 @@ class ClientLimits final {
   };
   void forget_old_auth_records(Clock::time_point now);
 
-  const v1::SmtpLimits& limits_;
+  v1::SmtpLimits limits_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, uint32_t> per_address_;
   std::unordered_map<std::string, AuthRecord> auth_;

@@ -23,9 +23,9 @@ std::string address_of(const asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls_context)
-    : tls_context_(tls_context),
-      stream_(std::move(socket), tls_context ? *tls_context : unused_context()),
+Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context)
+    : tls_context_(std::move(tls_context)),
+      stream_(std::move(socket), tls_context_ ? *tls_context_ : unused_context()),
       peer_address_(address_of(stream_.next_layer())) {}
 
 asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, asio::error_code& ec) {

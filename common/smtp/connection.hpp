@@ -4,6 +4,7 @@
 // writes through it without caring which.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
+#include <memory>
 #include <string>
 
 #include "common/tls/server_context.hpp"
@@ -12,7 +13,9 @@ namespace mailpipe::smtp {
 
 class Connection final {
  public:
-  Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls_context);
+  // `tls_context` may be null (no TLS); shared so that a reload (SIGHUP)
+  // can bring a new certificate while this connection keeps its own.
+  Connection(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context);
 
   bool tls_available() const { return tls_context_ != nullptr; }
   bool tls_active() const { return tls_; }
@@ -26,7 +29,7 @@ class Connection final {
   void close();
 
  private:
-  asio::ssl::context* tls_context_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
   bool tls_ = false;
   std::string peer_address_;

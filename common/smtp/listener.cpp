@@ -44,11 +44,12 @@ Listener::Listener(asio::io_context& io, const std::string& address, SessionSett
                    asio::ssl::context* tls, Policy& policy, MessageSink& sink, ClientLimits* clients)
     : io_(io),
       acceptor_(io),
-      settings_(std::move(settings)),
-      tls_(tls),
+      settings_(std::make_shared<const SessionSettings>(std::move(settings))),
+      // Not owned: the caller's context outlives this listener.
+      tls_(tls, [](asio::ssl::context*) {}),
       policy_(policy),
       sink_(sink),
-      own_clients_(clients ? nullptr : std::make_unique<ClientLimits>(settings_.limits)),
+      own_clients_(clients ? nullptr : std::make_unique<ClientLimits>(settings_->limits)),
       clients_(clients ? clients : own_clients_.get()) {
   const auto endpoint = parse_listen_address(address);
   acceptor_.open(endpoint.protocol());
@@ -62,6 +63,10 @@ void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
 void Listener::close() {
   asio::error_code ignored;
   acceptor_.close(ignored);
+}
+
+void Listener::set_settings(SessionSettings settings) {
+  settings_ = std::make_shared<const SessionSettings>(std::move(settings));
 }
 
 void Listener::shutdown() {
@@ -108,7 +113,8 @@ asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
       const std::string& client;
       ~Release() { if (clients) clients->release(client); }
     } release{refusal ? nullptr : clients_, client};
-    Session session(std::move(connection), settings_, policy_, sink_, clients_);
+    const std::shared_ptr<const SessionSettings> settings = settings_;  // this session's, even after a reload
+    Session session(std::move(connection), *settings, policy_, sink_, clients_);
     if (refusal) session.refuse(*refusal);
     const auto sessions = sessions_;
     sessions->insert(&session);

@@ -33,6 +33,9 @@ class Listener final {
   // its next quiet point (Session::request_stop).
   void shutdown();
   std::size_t active_sessions() const { return sessions_->size(); }
+  // SIGHUP: new sessions get these; sessions in progress keep theirs.
+  void set_tls(std::shared_ptr<asio::ssl::context> tls) { tls_ = std::move(tls); }
+  void set_settings(SessionSettings settings);
   std::string local_address() const;
 
  private:
@@ -41,8 +44,8 @@ class Listener final {
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
-  SessionSettings settings_;
-  asio::ssl::context* tls_;
+  std::shared_ptr<const SessionSettings> settings_;
+  std::shared_ptr<asio::ssl::context> tls_;
   Policy& policy_;
   MessageSink& sink_;
   std::unique_ptr<ClientLimits> own_clients_;
