@@ -28,6 +28,7 @@
 #include "common/transport/zmq_client.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
+#include "mta/admin_service.hpp"
 #include "mta/bounce_sender.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
@@ -152,6 +153,10 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
   if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
   if (config.has_mx()) validate_mx(config, file);
+  if (config.has_admin_endpoint() && (!config.admin_endpoint().starts_with("ipc:///") ||
+                                      config.admin_endpoint().size() <= 7)) {
+    file.fail({"admin_endpoint"}, "must be a local socket, ipc:///path (its file permissions decide who may use it)");
+  }
 }
 
 int run(const ProcessArgs& args) {
@@ -185,6 +190,16 @@ int run(const ProcessArgs& args) {
     bounces.send(queue_id, original, bounced);
   });
 
+  // The operator's socket: made 0600/0660 while still root.
+  mta::AdminService admin(queue, spool, hostname);
+  std::optional<transport::ZmqServer> admin_server;
+  if (config.has_admin_endpoint()) {
+    const std::string path = config.admin_endpoint().substr(6);
+    if (auto error = make_directories(path.substr(0, path.rfind('/')), 0755)) throw std::runtime_error(error->what);
+    admin_server.emplace(io, zmq_context, config.admin_endpoint(),
+                         [&admin](v1::Frame request) { return admin.handle(std::move(request)); });
+    mta::restrict_admin_socket(config.admin_endpoint(), config.admin_group());
+  }
   std::optional<mta::MxFront> mx;
   if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname);
   // The MX ports are bound: root is no longer needed.
@@ -206,6 +221,7 @@ int run(const ProcessArgs& args) {
     log::info("stopping").kv("signal", signal).kv("queued", queue.size()).kv("busy", busy());
     if (mx) mx->shutdown();
     intake_server.close();
+    if (admin_server) admin_server->close();
     queue.stop();  // no new attempts; those in flight finish and record their outcome
     const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
     when_idle(io, [&] { return busy() == 0; }, bound, [&](bool drained) {

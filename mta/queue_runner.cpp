@@ -71,7 +71,7 @@ asio::awaitable<void> QueueRunner::schedule_loop() {
     const int64_t now = unix_ms_now();
     int64_t earliest = INT64_MAX;
     for (auto& [queue_id, entry] : entries_) {
-      if (entry.in_flight) continue;
+      if (entry.in_flight || entry.state.held()) continue;
       int64_t due = INT64_MAX;
       for (const auto& progress : entry.state.recipients()) {
         if (!is_final(progress)) due = std::min(due, progress.next_attempt_unix_ms());
@@ -98,6 +98,81 @@ asio::awaitable<void> QueueRunner::schedule_loop() {
     asio::error_code ec;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+void QueueRunner::for_each(const std::function<void(const View&)>& visit) const {
+  for (const auto& [queue_id, entry] : entries_) visit(View{queue_id, entry.envelope, entry.state, entry.in_flight});
+}
+
+std::optional<QueueRunner::View> QueueRunner::find(const std::string& queue_id) const {
+  const auto it = entries_.find(queue_id);
+  if (it == entries_.end()) return std::nullopt;
+  return View{it->first, it->second.envelope, it->second.state, it->second.in_flight};
+}
+
+void QueueRunner::make_due(v1::SpoolState& state, int64_t now_ms) {
+  for (auto& progress : *state.mutable_recipients()) {
+    if (!is_final(progress)) progress.set_next_attempt_unix_ms(now_ms);
+  }
+}
+
+QueueRunner::ActionResult QueueRunner::flush(const std::string& queue_id) {
+  const int64_t now = unix_ms_now();
+  if (queue_id.empty()) {
+    // In memory only: a restart makes everything due anyway.
+    for (auto& [id, entry] : entries_) make_due(entry.state, now);
+  } else {
+    const auto it = entries_.find(queue_id);
+    if (it == entries_.end()) return ActionResult::not_found;
+    make_due(it->second.state, now);
+  }
+  log::info("flushed").kv("queue_id", queue_id.empty() ? "all" : queue_id).kv("by", "operator");
+  kick();
+  return ActionResult::done;
+}
+
+QueueRunner::ActionResult QueueRunner::hold(const std::string& queue_id) {
+  const auto it = entries_.find(queue_id);
+  if (it == entries_.end()) return ActionResult::not_found;
+  it->second.state.set_held(true);
+  // An attempt running now still records its outcome; it saves the hold too.
+  if (auto error = spool_.save_state(queue_id, it->second.state)) {
+    it->second.state.set_held(false);
+    log::error("hold_failed").kv("queue_id", queue_id).kv("error", error->what);
+    return ActionResult::failed;
+  }
+  log::info("held").kv("queue_id", queue_id).kv("by", "operator");
+  return ActionResult::done;
+}
+
+QueueRunner::ActionResult QueueRunner::release(const std::string& queue_id) {
+  const auto it = entries_.find(queue_id);
+  if (it == entries_.end()) return ActionResult::not_found;
+  v1::SpoolState released = it->second.state;
+  released.set_held(false);
+  make_due(released, unix_ms_now());
+  if (auto error = spool_.save_state(queue_id, released)) {
+    log::error("release_failed").kv("queue_id", queue_id).kv("error", error->what);
+    return ActionResult::failed;
+  }
+  it->second.state = std::move(released);
+  log::info("released").kv("queue_id", queue_id).kv("by", "operator");
+  kick();
+  return ActionResult::done;
+}
+
+QueueRunner::ActionResult QueueRunner::remove(const std::string& queue_id) {
+  const auto it = entries_.find(queue_id);
+  if (it == entries_.end()) return ActionResult::not_found;
+  if (it->second.in_flight) return ActionResult::busy;
+  if (auto error = spool_.remove(queue_id)) {
+    log::error("delete_failed").kv("queue_id", queue_id).kv("error", error->what);
+    return ActionResult::failed;
+  }
+  log::warning("deleted").kv("queue_id", queue_id).kv("from", it->second.envelope.mail_from())
+      .kv("nrcpt", it->second.state.recipients_size()).kv("by", "operator");
+  entries_.erase(it);
+  return ActionResult::done;
 }
 
 asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "config.pb.h"
@@ -43,6 +44,25 @@ class QueueRunner final {
   bool contains(const std::string& queue_id) const { return entries_.contains(queue_id); }
   std::size_t size() const { return entries_.size(); }
 
+  // --- operator actions (mailpipectl, through mta/admin_service) ----------
+  struct View {
+    const std::string& queue_id;
+    const v1::Envelope& envelope;
+    const v1::SpoolState& state;  // held() is the operator's hold
+    bool in_flight;
+  };
+  void for_each(const std::function<void(const View&)>& visit) const;
+  std::optional<View> find(const std::string& queue_id) const;
+  enum class ActionResult { done, not_found, busy, failed };
+  // Pending recipients due now; "" flushes every message (held ones stay held).
+  ActionResult flush(const std::string& queue_id);
+  // Durable: a held message stays held across restarts.
+  ActionResult hold(const std::string& queue_id);
+  ActionResult release(const std::string& queue_id);
+  // Removes the message from the spool without a bounce; busy while an
+  // attempt for it is running.
+  ActionResult remove(const std::string& queue_id);
+
   void start();
   // No new attempts; those in flight finish and record their outcome.
   void stop();
@@ -63,6 +83,7 @@ class QueueRunner final {
                                             int64_t now_ms);
   bool is_local(const std::string& address) const;
   void kick();
+  static void make_due(v1::SpoolState& state, int64_t now_ms);
 
   asio::io_context& io_;
   Spool& spool_;

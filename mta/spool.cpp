@@ -164,6 +164,13 @@ void Spool::quarantine(const std::string& queue_id, const std::string& reason) {
   fsync_directory(dir_);
 }
 
+uint64_t Spool::message_size(const std::string& queue_id) const {
+  if (check_id(dir_, queue_id)) return 0;
+  struct stat st {};
+  if (::stat((dir_ + "/" + queue_id + std::string(message_suffix)).c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
 v1::SpoolState initial_state(const v1::SpoolMessage& message, int64_t now_unix_ms) {
   v1::SpoolState state;
   for (const auto& recipient : message.envelope().recipients()) {

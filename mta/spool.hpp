@@ -46,6 +46,9 @@ class Spool final {
   // recover the mail) and drops its state, with a log line.
   void quarantine(const std::string& queue_id, const std::string& reason);
 
+  // Bytes of <qid>.msg; 0 when it cannot be read.
+  uint64_t message_size(const std::string& queue_id) const;
+
   const std::string& dir() const { return dir_; }
 
  private:
