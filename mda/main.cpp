@@ -20,23 +20,19 @@
 #include "common/process.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
+#include "mda/config_check.hpp"
 #include "mda/maildir_delivery.hpp"
 
 namespace {
 
 using namespace mailpipe;
 
-void validate(const v1::MdaConfig& config, const ConfigFile& file) {
-  file.require(config.has_endpoint(), "endpoint");
-  file.require(config.has_mail_root(), "mail_root");
-}
-
 // SIGHUP: only the log settings can change in flight; the rest (where the
 // mailboxes are, whose they are) is said to need a restart.
 void reload(const ProcessArgs& args, v1::MdaConfig& running) {
   try {
     v1::MdaConfig fresh;
-    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    mda::validate(fresh, ConfigFile::parse(args.config_path, fresh));
     const std::vector<std::string> restart_needed = changed_fields(running, fresh, {"log"});
     copy_field(fresh, running, "log");
     log::init("mda", running.log().debug());
@@ -49,7 +45,7 @@ void reload(const ProcessArgs& args, v1::MdaConfig& running) {
 
 int run(const ProcessArgs& args) {
   v1::MdaConfig config;
-  validate(config, ConfigFile::parse(args.config_path, config));
+  mda::validate(config, ConfigFile::parse(args.config_path, config));
   log::init("mda", config.log().debug());
   if (args.check_only) return 0;
 

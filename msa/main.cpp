@@ -25,6 +25,7 @@
 #include "common/tls/server_context.hpp"
 #include "common/transport/zmq_client.hpp"
 #include "config.pb.h"
+#include "msa/config_check.hpp"
 #include "msa/mta_submitter.hpp"
 #include "msa/submission_policy.hpp"
 
@@ -33,21 +34,6 @@ namespace {
 using namespace mailpipe;
 
 // Start-up checks that the schema alone cannot express.
-void validate(const v1::MsaConfig& config, const ConfigFile& file) {
-  if (config.listen_size() == 0) file.fail({"listen"}, "at least one listener is required");
-  for (int i = 0; i < config.listen_size(); ++i) {
-    try {
-      smtp::parse_listen_address(config.listen(i).address());
-    } catch (const std::invalid_argument& e) {
-      file.fail({"listen", "address"}, e.what(), i);
-    }
-  }
-  if (!config.has_tls()) file.fail({"tls"}, "submission needs TLS: set tls { cert_file key_file }");
-  file.require(config.has_passwd_file(), "passwd_file");
-  if (config.mta_endpoint_size() == 0) file.fail({"mta_endpoint"}, "at least one MTA endpoint is required");
-  if (config.submit_timeout_ms() == 0) file.fail({"submit_timeout_ms"}, "must be > 0");
-}
-
 // SIGHUP: certificate, users, limits and timeouts from the file again.
 // New sessions get them; sessions in progress keep theirs. A config that
 // does not load is refused with a log line, and the running one stays.
@@ -56,7 +42,7 @@ void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& 
             msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter) {
   try {
     v1::MsaConfig fresh;
-    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    msa::validate(fresh, ConfigFile::parse(args.config_path, fresh));
     auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(fresh.passwd_file()));
     auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(fresh.tls()));
     const std::vector<std::string> restart_needed = changed_fields(
@@ -85,7 +71,7 @@ void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& 
 int run(const ProcessArgs& args) {
   v1::MsaConfig config;
   const ConfigFile file = ConfigFile::parse(args.config_path, config);
-  validate(config, file);
+  msa::validate(config, file);
   log::init("msa", config.log().debug());
   if (args.check_only) return 0;
 

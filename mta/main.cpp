@@ -30,6 +30,7 @@
 #include "config.pb.h"
 #include "mta/admin_service.hpp"
 #include "mta/bounce_sender.hpp"
+#include "mta/config_check.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
 #include "mta/mx_front.hpp"
@@ -41,31 +42,6 @@
 namespace {
 
 using namespace mailpipe;
-
-void validate_mx(const v1::MtaConfig& config, const ConfigFile& file) {
-  const v1::MxConfig& mx = config.mx();
-  if (mx.listen_size() == 0) file.fail({"mx", "listen"}, "at least one listener is required");
-  for (int i = 0; i < mx.listen_size(); ++i) {
-    try {
-      smtp::parse_listen_address(mx.listen(i).address());
-    } catch (const std::invalid_argument& e) {
-      file.fail({"mx", "listen", "address"}, e.what(), i);
-    }
-    if (mx.listen(i).tls() != v1::STARTTLS) {
-      file.fail({"mx", "listen", "tls"}, "other servers speak plaintext first on port 25: use tls: STARTTLS", i);
-    }
-  }
-  if (config.local_domain_size() > 0 && !config.has_passwd_file()) {
-    file.fail({"passwd_file"}, "the inbound MX needs passwd_file to refuse unknown local users (550 5.1.1)");
-  }
-  for (int i = 0; i < mx.relay_domain_size(); ++i) {
-    for (const auto& local : config.local_domain()) {
-      if (smtp::lowercase_ascii(local) == smtp::lowercase_ascii(mx.relay_domain(i))) {
-        file.fail({"mx", "relay_domain"}, "is also a local_domain: mail for it is delivered here", i);
-      }
-    }
-  }
-}
 
 // Mistakes that do not stop the MTA but lose mail for someone: said once,
 // loudly, at start-up.
@@ -111,7 +87,6 @@ LocalRecipients load_recipients(const v1::MtaConfig& config) {
   return out;
 }
 
-void validate(const v1::MtaConfig& config, const ConfigFile& file);
 
 // What a SIGHUP can change without a restart: who the users and aliases
 // are, and the MX's certificate, limits and relay domains.
@@ -124,7 +99,7 @@ const std::vector<std::string_view> reloadable = {
 void reload(const ProcessArgs& args, v1::MtaConfig& running, mta::RecipientResolver& recipients, mta::MxFront* mx) {
   try {
     v1::MtaConfig fresh;
-    validate(fresh, ConfigFile::parse(args.config_path, fresh));
+    mta::validate(fresh, ConfigFile::parse(args.config_path, fresh));
     LocalRecipients loaded = load_recipients(fresh);
     std::vector<std::string> restart_needed = changed_fields(running, fresh, reloadable);
     if (fresh.has_mx() != running.has_mx() ||
@@ -144,25 +119,10 @@ void reload(const ProcessArgs& args, v1::MtaConfig& running, mta::RecipientResol
   }
 }
 
-void validate(const v1::MtaConfig& config, const ConfigFile& file) {
-  file.require(config.has_intake_endpoint(), "intake_endpoint");
-  file.require(config.has_mda_endpoint(), "mda_endpoint");
-  file.require(config.has_spool_dir(), "spool_dir");
-  if (config.deliver_timeout_ms() == 0) file.fail({"deliver_timeout_ms"}, "must be > 0");
-  if (config.retry().first_retry_ms() == 0) file.fail({"retry", "first_retry_ms"}, "must be > 0");
-  if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
-  if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
-  if (config.has_mx()) validate_mx(config, file);
-  if (config.has_admin_endpoint() && (!config.admin_endpoint().starts_with("ipc:///") ||
-                                      config.admin_endpoint().size() <= 7)) {
-    file.fail({"admin_endpoint"}, "must be a local socket, ipc:///path (its file permissions decide who may use it)");
-  }
-}
-
 int run(const ProcessArgs& args) {
   v1::MtaConfig config;
   const ConfigFile file = ConfigFile::parse(args.config_path, config);
-  validate(config, file);
+  mta::validate(config, file);
   log::init("mta", config.log().debug());
   if (args.check_only) return 0;
 
