@@ -15,6 +15,7 @@
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/metrics/endpoint.hpp"
 #include "common/durable_file.hpp"
 #include "common/privileges.hpp"
 #include "common/process.hpp"
@@ -49,6 +50,9 @@ int run(const ProcessArgs& args) {
   log::init("mda", config.log().debug());
   if (args.check_only) return 0;
 
+  asio::io_context io(1);
+  // Before dropping root: it opens /proc/self/fd and may bind a low port.
+  metrics::Endpoint metrics(io, config.metrics_listen());
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
   if (run_as) {
     if (auto error = make_directories(config.mail_root(), 0755)) throw std::runtime_error(error->what);
@@ -60,12 +64,16 @@ int run(const ProcessArgs& args) {
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
   mda::MaildirDelivery delivery({config.mail_root(), hostname});
 
-  asio::io_context io(1);
   zmq::context_t zmq_context(1);
-  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&delivery](v1::Frame request) -> asio::awaitable<v1::Frame> {
+  auto& registry = metrics.registry();
+  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&delivery, &registry](v1::Frame request) -> asio::awaitable<v1::Frame> {
     v1::Frame response;
     if (request.has_deliver()) {
       *response.mutable_deliver_reply() = delivery.deliver(request.deliver());
+      for (const auto& result : response.deliver_reply().results()) {
+        registry.counter("mailpipe_mda_recipients_total", "Maildir deliveries per recipient, by outcome",
+                         {{"outcome", v1::Outcome_Name(result.outcome())}}).inc();
+      }
     } else {
       auto* status = response.mutable_error()->mutable_status();
       status->set_code(502);
@@ -78,10 +86,13 @@ int run(const ProcessArgs& args) {
   stop_on_signals(io, [&](int signal) {
     log::info("stopping").kv("signal", signal);
     server.close();
+    metrics.close();
     io.stop();
   });
   reload_on_sighup(io, [&] { reload(args, config); });
-  log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root());
+  metrics.start();
+  log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root())
+      .kv("metrics", metrics.local_address());
   io.run();
   log::info("stopped");
   return 0;

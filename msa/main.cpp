@@ -19,6 +19,7 @@
 #include "common/auth/passwd_file.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/metrics/endpoint.hpp"
 #include "common/privileges.hpp"
 #include "common/process.hpp"
 #include "common/smtp/listener.hpp"
@@ -39,7 +40,7 @@ using namespace mailpipe;
 // does not load is refused with a log line, and the running one stays.
 void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& hostname,
             std::vector<std::unique_ptr<smtp::Listener>>& listeners, smtp::ClientLimits& clients,
-            msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter) {
+            msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter, smtp::SmtpMetrics& smtp_metrics) {
   try {
     v1::MsaConfig fresh;
     msa::validate(fresh, ConfigFile::parse(args.config_path, fresh));
@@ -52,7 +53,7 @@ void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& 
     for (std::size_t i = 0; i < listeners.size(); ++i) {
       listeners[i]->set_tls(tls);
       const bool implicit = running.listen(static_cast<int>(i)).tls() == v1::IMPLICIT;
-      listeners[i]->set_settings({hostname, fresh.limits(), implicit});
+      listeners[i]->set_settings({hostname, fresh.limits(), implicit, &smtp_metrics});
     }
     clients.set_limits(fresh.limits());
     submitter.set_submit_timeout(std::chrono::milliseconds(fresh.submit_timeout_ms()));
@@ -81,6 +82,8 @@ int run(const ProcessArgs& args) {
   auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
 
   asio::io_context io(1);
+  metrics::Endpoint metrics(io, config.metrics_listen());
+  smtp::SmtpMetrics smtp_metrics(metrics.registry(), "submission");
   zmq::context_t zmq_context(1);
   asio::thread_pool hashing(2);
   transport::ZmqClient mta(io, zmq_context,
@@ -91,7 +94,7 @@ int run(const ProcessArgs& args) {
   smtp::ClientLimits clients(config.limits());  // one count for both submission ports
   std::vector<std::unique_ptr<smtp::Listener>> listeners;
   for (const auto& listen : config.listen()) {
-    smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT};
+    smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT, &smtp_metrics};
     listeners.push_back(
         std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy, submitter, &clients));
     listeners.back()->set_tls(tls);
@@ -99,6 +102,7 @@ int run(const ProcessArgs& args) {
   // Ports bound, keys and users read: root is no longer needed.
   if (run_as) drop_privileges(*run_as); else warn_if_root("msa");
   for (auto& listener : listeners) listener->start();
+  metrics.start();
 
   auto open_sessions = [&listeners] {
     std::size_t open = 0;
@@ -115,6 +119,7 @@ int run(const ProcessArgs& args) {
             .kv("reason", "sessions still open after shutdown_timeout_ms are cut; their clients retry");
       }
       mta.close();
+      metrics.close();
       io.stop();
     });
   });
@@ -125,10 +130,10 @@ int run(const ProcessArgs& args) {
       ready.kv(config.listen(static_cast<int>(i)).tls() == v1::IMPLICIT ? "listen_tls" : "listen_starttls",
                listeners[i]->local_address());
     }
-    ready.kv("users", users->size()).kv("mta", config.mta_endpoint(0));
+    ready.kv("users", users->size()).kv("mta", config.mta_endpoint(0)).kv("metrics", metrics.local_address());
   }
   reload_on_sighup(io, [&] {
-    reload(args, config, hostname, listeners, clients, policy, submitter);
+    reload(args, config, hostname, listeners, clients, policy, submitter, smtp_metrics);
   });
   io.run();
   hashing.join();

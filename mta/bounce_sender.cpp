@@ -48,6 +48,7 @@ void BounceSender::send(const std::string& queue_id, const v1::SpoolMessage& ori
         .kv("error", error->what);
     return;
   }
+  if (metrics_) metrics_->bounce_sent();
   log::info("bounce_queued").kv("queue_id", bounce_id).kv("original_queue_id", queue_id)
       .kv("to", original.envelope().mail_from()).kv("recipients", bounced.size());
   queue_.add(bounce_id, dsn->envelope(), initial_state(*dsn, dsn->envelope().received_unix_ms()));

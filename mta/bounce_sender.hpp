@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config.pb.h"
+#include "mta/mta_metrics.hpp"
 #include "mta/queue_runner.hpp"
 #include "mta/spool.hpp"
 #include "spool.pb.h"
@@ -19,12 +20,14 @@ class BounceSender final {
 
   void send(const std::string& queue_id, const v1::SpoolMessage& original,
             const std::vector<v1::RecipientProgress>& bounced);
+  void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
 
  private:
   Spool& spool_;
   QueueRunner& queue_;
   const v1::MtaConfig& config_;
   std::string hostname_;
+  MtaMetrics* metrics_ = nullptr;
 };
 
 }  // namespace mailpipe::mta

@@ -21,6 +21,7 @@
 #include "common/auth/passwd_file.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/metrics/endpoint.hpp"
 #include "common/privileges.hpp"
 #include "common/process.hpp"
 #include "common/smtp/address.hpp"
@@ -33,6 +34,7 @@
 #include "mta/config_check.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
+#include "mta/mta_metrics.hpp"
 #include "mta/mx_front.hpp"
 #include "mta/queue_runner.hpp"
 #include "mta/recipient_resolver.hpp"
@@ -70,6 +72,31 @@ void warn_about_recipients(const v1::MtaConfig& config, const mta::RecipientReso
       line.kv("reason", "alias target names no user or alias");
     }
   }
+}
+
+// The queue's size by state, read at scrape time.
+void register_queue_gauges(metrics::Registry& registry, const mta::QueueRunner& queue) {
+  for (const char* state : {"waiting", "in_delivery", "held"}) {
+    registry.gauge_fn("mailpipe_queue_messages", "Messages in this MTA's queue, by state", {{"state", state}},
+                      [&queue, state = std::string(state)] {
+                        std::size_t n = 0;
+                        queue.for_each([&](const mta::QueueRunner::View& view) {
+                          const char* of = view.state.held() ? "held" : view.in_flight ? "in_delivery" : "waiting";
+                          if (state == of) ++n;
+                        });
+                        return static_cast<double>(n);
+                      });
+  }
+  registry.gauge_fn("mailpipe_queue_recipients_pending", "Recipients not yet delivered or bounced", {},
+                    [&queue] {
+                      std::size_t n = 0;
+                      queue.for_each([&](const mta::QueueRunner::View& view) {
+                        for (const auto& progress : view.state.recipients()) {
+                          if (progress.state() == v1::RECIPIENT_PENDING) ++n;
+                        }
+                      });
+                      return static_cast<double>(n);
+                    });
 }
 
 struct LocalRecipients {
@@ -137,6 +164,9 @@ int run(const ProcessArgs& args) {
   if (run_as) give_to(config.spool_dir(), *run_as, true);  // files an earlier run as root wrote
 
   asio::io_context io(1);
+  metrics::Endpoint metrics(io, config.metrics_listen());
+  mta::MtaMetrics mta_metrics(metrics.registry());
+  smtp::SmtpMetrics mx_metrics(metrics.registry(), "mx");
   zmq::context_t zmq_context(1);
   transport::ZmqClient mda(io, zmq_context, {config.mda_endpoint()});
   mta::MdaCourier mda_courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
@@ -145,6 +175,10 @@ int run(const ProcessArgs& args) {
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, recipients, config);
   mta::Intake intake(spool, queue, recipients);
   mta::BounceSender bounces(spool, queue, config, hostname);
+  smtp_courier.set_metrics(&mta_metrics);
+  queue.set_metrics(&mta_metrics);
+  bounces.set_metrics(&mta_metrics);
+  register_queue_gauges(metrics.registry(), queue);
   queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
                                   const std::vector<v1::RecipientProgress>& bounced) {
     bounces.send(queue_id, original, bounced);
@@ -161,7 +195,7 @@ int run(const ProcessArgs& args) {
     mta::restrict_admin_socket(config.admin_endpoint(), config.admin_group());
   }
   std::optional<mta::MxFront> mx;
-  if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname);
+  if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname, &mx_metrics);
   // The MX ports are bound: root is no longer needed.
   if (run_as) drop_privileges(*run_as); else warn_if_root("mta");
 
@@ -174,6 +208,7 @@ int run(const ProcessArgs& args) {
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
                                      [&intake](v1::Frame request) { return intake.handle(std::move(request)); });
   queue.start();
+  metrics.start();
   if (mx) mx->start();
 
   auto busy = [&] { return (mx ? mx->active_sessions() : 0) + queue.active_attempts(); };
@@ -190,12 +225,14 @@ int run(const ProcessArgs& args) {
             .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
       }
       mda.close();
+      metrics.close();
       io.stop();
     });
   });
   log::info("ready").kv("intake", config.intake_endpoint()).kv("mda", config.mda_endpoint())
       .kv("spool", config.spool_dir()).kv("recovered", recovered).kv("mx", mx ? mx->local_addresses() : "none")
-      .kv("users", loaded.users ? loaded.users->size() : 0).kv("aliases", loaded.aliases->size());
+      .kv("users", loaded.users ? loaded.users->size() : 0).kv("aliases", loaded.aliases->size())
+      .kv("metrics", metrics.local_address());
   reload_on_sighup(io, [&] { reload(args, config, recipients, mx ? &*mx : nullptr); });
   io.run();
   log::info("stopped");

@@ -25,7 +25,7 @@ class MxFront final {
  public:
   // Binds every listener at once, so a busy port fails start-up.
   MxFront(asio::io_context& io, const v1::MxConfig& config, const RecipientResolver& resolver, Intake& intake,
-          const std::string& hostname);
+          const std::string& hostname, smtp::SmtpMetrics* metrics = nullptr);
 
   void start();
   // SIGHUP: certificate, limits and relay domains for new sessions (new
@@ -40,6 +40,7 @@ class MxFront final {
  private:
   std::shared_ptr<asio::ssl::context> tls_;
   std::string hostname_;
+  smtp::SmtpMetrics* metrics_;
   InboundPolicy policy_;
   MxReceiver receiver_;
   smtp::ClientLimits clients_;  // one count for every MX listener

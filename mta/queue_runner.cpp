@@ -276,8 +276,10 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
     const auto& status = result.status();
     const std::string relay = is_local(progress.address()) ? "mda" : result.remote_mta().empty() ? "none" : result.remote_mta();
 
+    const char* destination = is_local(progress.address()) ? "local" : "remote";
     if (result.outcome() == v1::DELIVERED) {
       progress.set_state(v1::RECIPIENT_DELIVERED);
+      if (metrics_) metrics_->recipient_outcome(destination, "delivered", static_cast<double>(delay_ms) / 1000.0);
       log::info("delivered").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
           .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
           .kv("status", status.text());
@@ -287,6 +289,7 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
     if (result.outcome() == v1::PERMFAIL || expired) {
       // The DSN to the sender (RFC 3464) is sent by the bounce machinery.
       progress.set_state(v1::RECIPIENT_BOUNCED);
+      if (metrics_) metrics_->recipient_outcome(destination, "bounced", static_cast<double>(delay_ms) / 1000.0);
       log::warning("bounced").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
           .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
           .kv("reason", expired && result.outcome() != v1::PERMFAIL ? "queue lifetime expired" : "permanent failure")
@@ -294,6 +297,7 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
       bounced.push_back(progress);
       continue;
     }
+    if (metrics_) metrics_->recipient_outcome(destination, "deferred", static_cast<double>(delay_ms) / 1000.0);
     const int64_t retry_in = retry_delay_ms(config_.retry(), progress.attempts(), jitter());
     progress.set_next_attempt_unix_ms(now_ms + retry_in);
     log::info("deferred").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)

@@ -19,6 +19,7 @@
 #include "config.pb.h"
 
 #include "mta/courier.hpp"
+#include "mta/mta_metrics.hpp"
 #include "mta/recipient_resolver.hpp"
 #include "mta/spool.hpp"
 #include "spool.pb.h"
@@ -37,6 +38,7 @@ class QueueRunner final {
   using OnBounced = std::function<void(const std::string& queue_id, const v1::SpoolMessage& original,
                                        const std::vector<v1::RecipientProgress>& bounced)>;
   void set_on_bounced(OnBounced on_bounced) { on_bounced_ = std::move(on_bounced); }
+  void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
 
   // Takes a message that is durable in the spool. A queue id already known
   // is ignored (a resubmission after a lost acknowledgement).
@@ -96,7 +98,8 @@ class QueueRunner final {
   std::map<std::string, Entry> entries_;
   asio::steady_timer wake_;
   std::size_t active_ = 0;
-  bool kicked_ = false;  // something changed since the scan began
+  bool kicked_ = false;
+  MtaMetrics* metrics_ = nullptr;  // something changed since the scan began
   bool stopped_ = false;
 };
 

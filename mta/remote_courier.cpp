@@ -8,6 +8,14 @@
 namespace mailpipe::mta {
 namespace {
 
+const char* dns_result(DnsStatus status) {
+  switch (status) {
+    case DnsStatus::ok: return "ok";
+    case DnsStatus::permanent: return "permanent";
+    default: return "temporary";
+  }
+}
+
 asio::ssl::context client_context(bool verify, const std::string& ca_file) {
   asio::ssl::context context(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
@@ -101,6 +109,7 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
   } release{active_per_domain_, domain};
 
   const MxAnswer mx = co_await resolver_.lookup_mx(domain);
+  if (metrics_) metrics_->dns_lookup("mx", dns_result(mx.status));
   if (mx.status == DnsStatus::permanent) {
     if (mx.null_mx) {  // RFC 7505 3: the domain accepts no mail
       co_return everyone(v1::PERMFAIL, 556, "5.1.10", "Recipient domain " + domain + " has a null MX (RFC 7505)");
@@ -116,6 +125,7 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
   std::string last_error = "no MX host answered";
   for (const auto& host : mx.hosts) {
     const AddressAnswer addresses = co_await resolver_.lookup_addresses(host.name);
+    if (metrics_) metrics_->dns_lookup("address", dns_result(addresses.status));
     if (addresses.status != DnsStatus::ok) {
       last_error = host.name + ": " + addresses.error;
       continue;
@@ -129,6 +139,7 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
             .kv("address", address.to_string()).kv("reason", attempt.error);
         continue;
       }
+      if (metrics_) metrics_->outbound_transaction(attempt.tls);
       for (const auto& rcpt : recipients) {
         auto it = attempt.results.find(rcpt);
         results[rcpt] = it != attempt.results.end()

@@ -13,6 +13,7 @@
 #include "config.pb.h"
 #include "mailpipe.pb.h"
 #include "mta/courier.hpp"
+#include "mta/mta_metrics.hpp"
 #include "mta/mx_resolver.hpp"
 #include "mta/smtp_client.hpp"
 
@@ -27,6 +28,7 @@ class RemoteCourier final : public Courier {
       const std::vector<std::string>& recipients, const std::string& message) override;
 
   v1::TlsPolicy tls_policy_for(const std::string& domain) const;
+  void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
 
  private:
   asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver_to_domain(
@@ -40,6 +42,7 @@ class RemoteCourier final : public Courier {
   asio::ssl::context opportunistic_context_;
   SmtpClient client_;
   std::map<std::string, unsigned> active_per_domain_;
+  MtaMetrics* metrics_ = nullptr;
 };
 
 }  // namespace mailpipe::mta

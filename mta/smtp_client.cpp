@@ -242,6 +242,7 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
   const std::string& mx_name = session.mx_name;
   TransactionOutcome outcome;
   HostAttempt& attempt = outcome.attempt;
+  attempt.tls = connection.tls_active();
   auto all = [&](const smtp::Reply& reply) {
     for (const auto& rcpt : message.recipients) attempt.results[rcpt] = result_from(rcpt, reply, mx_name);
     return outcome;

@@ -30,6 +30,7 @@ struct HostAttempt {
   std::string error;  // why, when try_next_host
   // One per recipient when !try_next_host.
   std::map<std::string, v1::RecipientResult> results;
+  bool tls = false;  // the transaction ran over TLS
 };
 
 class SmtpClientConnection;

@@ -42,6 +42,7 @@ asio::awaitable<void> Session::run() {
   idle_deadline_ = now + std::chrono::milliseconds(settings_.limits.idle_timeout_ms());
   session_deadline_ = now + std::chrono::milliseconds(settings_.limits.session_timeout_ms());
   log::debug("connect").kv("client", info_.client_address);
+  if (settings_.metrics) settings_.metrics->session_started();
 
   const auto ended = co_await (dialogue() || watchdog());
   if (ended.index() == 1) {
@@ -56,6 +57,7 @@ asio::awaitable<void> Session::run() {
     co_await (flush() || sleep_for(goodbye_write_bound));
   }
   connection_.close();
+  if (settings_.metrics) settings_.metrics->session_ended();
   log::debug("disconnect").kv("client", info_.client_address);
 }
 
@@ -93,6 +95,7 @@ asio::awaitable<void> Session::dialogue() {
     info_.tls = true;
     info_.tls_version = tls.version;
     info_.tls_cipher = tls.cipher;
+    if (settings_.metrics) settings_.metrics->tls_established(tls.version);
   }
   if (refusal_) {
     queue_reply(*refusal_);
@@ -290,6 +293,7 @@ asio::awaitable<bool> Session::start_tls() {
   info_.tls = true;
   info_.tls_version = tls.version;
   info_.tls_cipher = tls.cipher;
+  if (settings_.metrics) settings_.metrics->tls_established(tls.version);
   co_return true;
 }
 
@@ -334,7 +338,10 @@ asio::awaitable<Reply> Session::receive_data() {
   // The next hop bounds its own answer time (submit_timeout); the idle
   // deadline must not cut it short.
   idle_deadline_ = Clock::time_point::max();
-  Reply reply = co_await sink_.accept(info_, transaction, data.take_message());
+  std::string message = data.take_message();
+  const std::size_t bytes = message.size();
+  Reply reply = co_await sink_.accept(info_, transaction, std::move(message));
+  if (reply.positive() && settings_.metrics) settings_.metrics->message_accepted(bytes);
   idle_deadline_ = Clock::now() + std::chrono::milliseconds(settings_.limits.idle_timeout_ms());
   co_return reply;
 }
@@ -367,6 +374,7 @@ asio::awaitable<bool> Session::read_more() {
 
 void Session::queue_reply(const Reply& reply) {
   if (reply.code == 421) closing_ = true;
+  if (settings_.metrics) settings_.metrics->reply_sent(reply);
   out_ += reply.wire();
 }
 

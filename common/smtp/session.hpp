@@ -22,6 +22,7 @@
 #include "common/smtp/line_reader.hpp"
 #include "common/smtp/policy.hpp"
 #include "common/smtp/reply.hpp"
+#include "common/smtp/smtp_metrics.hpp"
 #include "config.pb.h"
 
 namespace mailpipe::smtp {
@@ -30,6 +31,7 @@ struct SessionSettings {
   std::string hostname;      // in the banner, EHLO and Received
   v1::SmtpLimits limits;
   bool implicit_tls = false; // RFC 8314: handshake before the greeting
+  SmtpMetrics* metrics = nullptr;  // counts for Prometheus, if any
 };
 
 class Session final {
