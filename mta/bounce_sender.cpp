@@ -10,7 +10,7 @@ namespace mailpipe::mta {
 BounceSender::BounceSender(Spool& spool, QueueRunner& queue, const v1::MtaConfig& config, std::string hostname)
     : spool_(spool), queue_(queue), config_(config), hostname_(std::move(hostname)) {}
 
-void BounceSender::send(const std::string& queue_id, const v1::SpoolMessage& original,
+bool BounceSender::send(const std::string& queue_id, const v1::SpoolMessage& original,
                         const std::vector<v1::RecipientProgress>& bounced) {
   BounceInput input;
   input.reporting_mta = hostname_;
@@ -39,19 +39,20 @@ void BounceSender::send(const std::string& queue_id, const v1::SpoolMessage& ori
     // Null sender (a bounce itself) or NOTIFY said no: RFC 3461 / 5321 6.1.
     log::info("bounce_suppressed").kv("queue_id", queue_id).kv("from", original.envelope().mail_from())
         .kv("recipients", bounced.size());
-    return;
+    return true;
   }
   if (auto error = spool_.commit(bounce_id, *dsn)) {
-    // The original's state already says bounced; the sender is not told.
-    // Loud, so an operator can look (the original stays in the log).
+    // A full disk, say: the recipients stay pending, and the DSN is made
+    // again at their next attempt.
     log::error("bounce_spool_failed").kv("queue_id", queue_id).kv("bounce_queue_id", bounce_id)
         .kv("error", error->what);
-    return;
+    return false;
   }
   if (metrics_) metrics_->bounce_sent();
   log::info("bounce_queued").kv("queue_id", bounce_id).kv("original_queue_id", queue_id)
       .kv("to", original.envelope().mail_from()).kv("recipients", bounced.size());
   queue_.add(bounce_id, dsn->envelope(), initial_state(*dsn, dsn->envelope().received_unix_ms()));
+  return true;
 }
 
 }  // namespace mailpipe::mta

@@ -18,7 +18,10 @@ class BounceSender final {
  public:
   BounceSender(Spool& spool, QueueRunner& queue, const v1::MtaConfig& config, std::string hostname);
 
-  void send(const std::string& queue_id, const v1::SpoolMessage& original,
+  // False when the DSN was due but could not be made durable (the caller
+  // keeps the recipients pending); true when it is queued or not due
+  // (null sender, NOTIFY without FAILURE).
+  bool send(const std::string& queue_id, const v1::SpoolMessage& original,
             const std::vector<v1::RecipientProgress>& bounced);
   void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
 

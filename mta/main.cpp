@@ -181,7 +181,7 @@ int run(const ProcessArgs& args) {
   register_queue_gauges(metrics.registry(), queue);
   queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
                                   const std::vector<v1::RecipientProgress>& bounced) {
-    bounces.send(queue_id, original, bounced);
+    return bounces.send(queue_id, original, bounced);
   });
 
   // The operator's socket: made 0600/0660 while still root.

@@ -241,7 +241,17 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
     const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, results, started);
     // The DSN is durable before the state that says "bounced": a crash in
     // between sends the DSN twice rather than never.
-    if (!bounced.empty() && on_bounced_ && message.has_envelope()) on_bounced_(queue_id, message, bounced);
+    if (!bounced.empty() && on_bounced_ && message.has_envelope() && !on_bounced_(queue_id, message, bounced)) {
+      for (auto& progress : *entry.state.mutable_recipients()) {
+        const bool was_bounced = std::any_of(bounced.begin(), bounced.end(),
+                                             [&](const auto& b) { return b.address() == progress.address(); });
+        if (!was_bounced) continue;
+        progress.set_state(v1::RECIPIENT_PENDING);
+        progress.set_next_attempt_unix_ms(started + retry_delay_ms(config_.retry(), progress.attempts(), jitter()));
+        log::warning("bounce_deferred").kv("queue_id", queue_id).kv("to", progress.address())
+            .kv("reason", "the DSN could not be queued; the recipient is tried again later");
+      }
+    }
     if (auto error = spool_.save_state(queue_id, entry.state)) {
       // The attempt happened but its record did not stick: on restart the
       // recipients are tried again (a duplicate, never a loss).

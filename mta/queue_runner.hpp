@@ -35,7 +35,10 @@ class QueueRunner final {
 
   // Called after recipients became BOUNCED (permanent failure or expiry),
   // with the original message, to send the DSN.
-  using OnBounced = std::function<void(const std::string& queue_id, const v1::SpoolMessage& original,
+  // Returns false when the DSN could not be made durable: those recipients
+  // then stay pending and are tried (and bounced) again later, so the
+  // sender is never left untold.
+  using OnBounced = std::function<bool(const std::string& queue_id, const v1::SpoolMessage& original,
                                        const std::vector<v1::RecipientProgress>& bounced)>;
   void set_on_bounced(OnBounced on_bounced) { on_bounced_ = std::move(on_bounced); }
   void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }

@@ -237,6 +237,34 @@ class SmallDisk(ChainTestCase):
         self.assertIn(b"Subject: while the mailbox disk is full\n", files[0])
 
 
+class DsnOnAFullSpool(ChainTestCase):
+    chain_options = {"retry_overrides": "max_queue_lifetime_ms: 3000"}
+
+    def test_a_dsn_that_cannot_be_queued_keeps_the_recipient_pending_until_space_returns(self):
+        SmallDisk.mount_tmpfs(self, self.chain.path("spool"))
+        self.chain.start_all()
+        # bob's Maildir cannot be made (a file is in the way): his copy is
+        # deferred until the queue lifetime (3 s here) expires into a DSN.
+        os.makedirs(self.chain.path("mail", "example.test"))
+        open(self.chain.path("mail", "example.test", "bob"), "w").close()
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        try:
+            smtp.login("demo@example.test", "demo")
+            smtp.sendmail("demo@example.test", ["bob@example.test"], b"Subject: for bob\r\n\r\nbody\r\n")
+        finally:
+            ChaosLoad._close(smtp)
+        self.assertTrue(wait_until(lambda: "event=deferred" in self.chain.log("mta"), 10))
+        filler = fill(self.chain.path("spool"))  # no room for the DSN when the lifetime ends
+        self.assertTrue(wait_until(lambda: "event=bounce_deferred" in self.chain.log("mta"), 15), self.chain.log("mta"))
+        self.assertEqual(self.chain.maildir_files("demo"), [])  # not told yet, but not forgotten either
+
+        os.unlink(filler)
+        files = self.chain.wait_for_maildir("demo", 1, timeout=15)  # the next attempt bounces for real
+        self.assertEqual(len(files), 1)
+        self.assertIn(b"Final-Recipient: rfc822; bob@example.test", files[0])
+        self.assertIn(b"Action: failed", files[0])
+
+
 class CorruptSpool(ChainTestCase):
     GARBAGE = b"\xff\xff\xff this is not a SpoolMessage"
 
