@@ -170,13 +170,15 @@ hostname: "mda.test"
         except FileNotFoundError:
             return ""
 
-    def start(self, name, timeout=10):
+    def start(self, name, timeout=10, command=None):
+        """Starts our `name` process, or `command` (a list) in its place, e.g.
+        another MDA; either way ready once its log says event=ready."""
         assert name not in self.processes, f"{name} already running"
         binary = os.path.join(BUILD_DIR, name, name)
         # Keep earlier logs: a restarted process appends.
         log = open(self.log_path(name), "a")
         ready_before = self.log(name).count("event=ready")
-        command = [binary, "--config", self.path(f"{name}.conf")]
+        command = command or [binary, "--config", self.path(f"{name}.conf")]
         process = subprocess.Popen(command,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
