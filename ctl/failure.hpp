@@ -1,0 +1,27 @@
+#pragma once
+// How a mailpipectl command ends. The exit status is part of the tool's
+// interface (scripts test it), so every way out names one of these.
+#include <stdexcept>
+#include <string>
+
+namespace mailpipe::ctl {
+
+enum class Exit : int {
+  ok = 0,
+  failed = 1,       // refused or failed: the message says why and what to do
+  usage = 2,        // bad command line: the usage text follows
+  unreachable = 3,  // an MTA did not answer within timeout_ms
+};
+
+// A command that cannot go on. `what()` is the whole message for the
+// operator: what happened and what to do about it.
+class Failure final : public std::runtime_error {
+ public:
+  Failure(Exit exit, const std::string& message) : std::runtime_error(message), exit_(exit) {}
+  Exit exit() const { return exit_; }
+
+ private:
+  Exit exit_;
+};
+
+}  // namespace mailpipe::ctl
