@@ -1,0 +1,66 @@
+#include "ctl/config_check.hpp"
+
+#include "common/config.hpp"
+#include "config.pb.h"
+#include "ctl/settings.hpp"
+#include "mda/config_check.hpp"
+#include "msa/config_check.hpp"
+#include "mta/config_check.hpp"
+
+namespace mailpipe::ctl {
+
+std::optional<ConfigKind> config_kind_named(std::string_view name) {
+  if (name == "msa") return ConfigKind::msa;
+  if (name == "mta") return ConfigKind::mta;
+  if (name == "mda") return ConfigKind::mda;
+  if (name == "ctl" || name == "mailpipectl") return ConfigKind::ctl;
+  return std::nullopt;
+}
+
+std::string_view config_kind_name(ConfigKind kind) {
+  switch (kind) {
+    case ConfigKind::msa: return "msa";
+    case ConfigKind::mta: return "mta";
+    case ConfigKind::mda: return "mda";
+    case ConfigKind::ctl: return "ctl";
+  }
+  return "?";
+}
+
+std::optional<ConfigKind> infer_config_kind(std::string_view path) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (!name.ends_with(".conf")) return std::nullopt;
+  if (name.starts_with("mailpipectl")) return ConfigKind::ctl;
+  if (name.starts_with("msa")) return ConfigKind::msa;
+  if (name.starts_with("mta")) return ConfigKind::mta;
+  if (name.starts_with("mda")) return ConfigKind::mda;
+  return std::nullopt;
+}
+
+void check_config(const std::string& path, ConfigKind kind) {
+  switch (kind) {
+    case ConfigKind::msa: {
+      v1::MsaConfig config;
+      msa::validate(config, ConfigFile::parse(path, config));
+      break;
+    }
+    case ConfigKind::mta: {
+      v1::MtaConfig config;
+      mta::validate(config, ConfigFile::parse(path, config));
+      break;
+    }
+    case ConfigKind::mda: {
+      v1::MdaConfig config;
+      mda::validate(config, ConfigFile::parse(path, config));
+      break;
+    }
+    case ConfigKind::ctl: {
+      v1::CtlConfig config;
+      validate(config, ConfigFile::parse(path, config));
+      break;
+    }
+  }
+}
+
+}  // namespace mailpipe::ctl
