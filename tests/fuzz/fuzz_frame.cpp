@@ -10,7 +10,7 @@
 //    to an equal message whose serialization is the same bytes (a round
 //    trip loses and invents nothing, unknown fields included);
 //  - every Status in the frame becomes exactly one reply line: a code
-//    200..599, printable bytes and one CRLF at the end, so a peer cannot
+//    200..599 and no CR or LF but the CRLF at its end, so a peer cannot
 //    inject SMTP reply lines into a client's session.
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/message_differencer.h>
