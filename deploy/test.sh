@@ -28,13 +28,24 @@ ASAN_DIR=${MAILPIPE_ASAN_DIR:-$BESIDE/build-asan}
 JOBS=${MAILPIPE_JOBS:-2}
 
 timings=()
+# CPU seconds (user + system) used so far by the finished children of this
+# shell: beside the wall time, it shows how much a busy machine slowed a
+# stage down.
+children_cpu() {
+  local stat
+  read -r stat </proc/$$/stat
+  set -- ${stat##*) }  # from field 3 on: cutime and cstime are 16 and 17
+  echo $(((${14} + ${15}) / $(getconf CLK_TCK)))
+}
 # timed NAME COMMAND...: runs it, records how long it took and whether it
 # passed, and returns its status.
 timed() {
-  local name=$1 start=$SECONDS status=0
+  local name=$1 start=$SECONDS cpu status=0
+  cpu=$(children_cpu)
   shift
   "$@" || status=$?
-  timings+=("$(printf '%-12s %5d s  %s' "$name" $((SECONDS - start)) "$( ((status == 0)) && echo ok || echo "FAILED ($status)")")")
+  timings+=("$(printf '%-12s %5d s  (cpu %5d s)  %s' "$name" $((SECONDS - start)) $(($(children_cpu) - cpu)) \
+    "$( ((status == 0)) && echo ok || echo "FAILED ($status)")")")
   return "$status"
 }
 print_timings() {
