@@ -1,0 +1,29 @@
+#pragma once
+// How an mpmail command ends. The exit status is part of the program's
+// interface (scripts test it), so every way out names one of these.
+#include <stdexcept>
+#include <string>
+
+namespace mailpipe::mua {
+
+enum class Exit : int {
+  ok = 0,
+  failed = 1,         // a local problem: a file, the Maildir; the message says which
+  usage = 2,          // bad command line
+  login_refused = 3,  // the server refused AUTH (or offers no method we know)
+  refused = 4,        // the server refused the sender, a recipient or the message
+  unreachable = 5,    // cannot resolve, connect, secure (TLS) or keep the connection
+};
+
+// A command that cannot go on. `what()` is the whole message for the
+// user: what happened and, where it helps, what to do.
+class Failure final : public std::runtime_error {
+ public:
+  Failure(Exit exit, const std::string& message) : std::runtime_error(message), exit_(exit) {}
+  Exit exit() const { return exit_; }
+
+ private:
+  Exit exit_;
+};
+
+}  // namespace mailpipe::mua
