@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/smtp/listener.hpp"
+#include "common/transport/curve.hpp"
 
 namespace mailpipe::msa {
 
@@ -19,6 +20,9 @@ void validate(const v1::MsaConfig& config, const ConfigFile& file) {
   file.require(config.has_passwd_file(), "passwd_file");
   if (config.mta_endpoint_size() == 0) file.fail({"mta_endpoint"}, "at least one MTA endpoint is required");
   if (config.submit_timeout_ms() == 0) file.fail({"submit_timeout_ms"}, "must be > 0");
+  if (config.mta_attempt_timeout_ms() == 0) file.fail({"mta_attempt_timeout_ms"}, "must be > 0");
+  transport::validate_link(file, "mta_link", config.mta_link(),
+                           {config.mta_endpoint().begin(), config.mta_endpoint().end()}, false);
 }
 
 }  // namespace mailpipe::msa

@@ -35,19 +35,25 @@ namespace {
 using namespace mailpipe;
 
 // Start-up checks that the schema alone cannot express.
+msa::PoolSettings pool_settings(const v1::MsaConfig& config) {
+  return {std::chrono::milliseconds(config.mta_attempt_timeout_ms()), std::chrono::milliseconds(config.mta_down_ms())};
+}
+
 // SIGHUP: certificate, users, limits and timeouts from the file again.
 // New sessions get them; sessions in progress keep theirs. A config that
 // does not load is refused with a log line, and the running one stays.
 void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& hostname,
             std::vector<std::unique_ptr<smtp::Listener>>& listeners, smtp::ClientLimits& clients,
-            msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter, smtp::SmtpMetrics& smtp_metrics) {
+            msa::SubmissionPolicy& policy, msa::MtaSubmitter& submitter, msa::MtaPool& mtas,
+            smtp::SmtpMetrics& smtp_metrics) {
   try {
     v1::MsaConfig fresh;
     msa::validate(fresh, ConfigFile::parse(args.config_path, fresh));
     auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(fresh.passwd_file()));
     auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(fresh.tls()));
     const std::vector<std::string> restart_needed = changed_fields(
-        running, fresh, {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log"});
+        running, fresh, {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log",
+                         "mta_attempt_timeout_ms", "mta_down_ms"});
 
     policy.set_users(users);
     for (std::size_t i = 0; i < listeners.size(); ++i) {
@@ -57,7 +63,9 @@ void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& 
     }
     clients.set_limits(fresh.limits());
     submitter.set_submit_timeout(std::chrono::milliseconds(fresh.submit_timeout_ms()));
-    for (const char* key : {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log"}) {
+    mtas.set_settings(pool_settings(fresh));
+    for (const char* key : {"tls", "passwd_file", "limits", "submit_timeout_ms", "shutdown_timeout_ms", "log",
+                            "mta_attempt_timeout_ms", "mta_down_ms"}) {
       copy_field(fresh, running, key);
     }
     log::init("msa", running.log().debug());
@@ -86,8 +94,10 @@ int run(const ProcessArgs& args) {
   smtp::SmtpMetrics smtp_metrics(metrics.registry(), "submission");
   zmq::context_t zmq_context(1);
   asio::thread_pool hashing(2);
-  transport::ZmqClient mta(io, zmq_context,
-                           std::vector<std::string>(config.mta_endpoint().begin(), config.mta_endpoint().end()));
+  const std::vector<std::string> mta_endpoints(config.mta_endpoint().begin(), config.mta_endpoint().end());
+  transport::warn_if_insecure(config.mta_link(), mta_endpoints, "mta_link");
+  msa::MtaPool mta(io, zmq_context, mta_endpoints, transport::load_link_keys(config.mta_link()),
+                   pool_settings(config));
   msa::SubmissionPolicy policy(users, hashing);
   msa::MtaSubmitter submitter(mta, hostname, std::chrono::milliseconds(config.submit_timeout_ms()));
 
@@ -130,10 +140,10 @@ int run(const ProcessArgs& args) {
       ready.kv(config.listen(static_cast<int>(i)).tls() == v1::IMPLICIT ? "listen_tls" : "listen_starttls",
                listeners[i]->local_address());
     }
-    ready.kv("users", users->size()).kv("mta", config.mta_endpoint(0)).kv("metrics", metrics.local_address());
+    ready.kv("users", users->size()).kv("mtas", join(mta_endpoints, ",")).kv("metrics", metrics.local_address());
   }
   reload_on_sighup(io, [&] {
-    reload(args, config, hostname, listeners, clients, policy, submitter, smtp_metrics);
+    reload(args, config, hostname, listeners, clients, policy, submitter, mta, smtp_metrics);
   });
   io.run();
   hashing.join();

@@ -20,8 +20,8 @@ std::string random_token() {
 
 }  // namespace
 
-MtaSubmitter::MtaSubmitter(transport::ZmqClient& mta, std::string hostname, std::chrono::milliseconds submit_timeout)
-    : mta_(mta), hostname_(std::move(hostname)), submit_timeout_(submit_timeout) {}
+MtaSubmitter::MtaSubmitter(MtaPool& mtas, std::string hostname, std::chrono::milliseconds submit_timeout)
+    : mtas_(mtas), hostname_(std::move(hostname)), submit_timeout_(submit_timeout) {}
 
 asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& session,
                                                   const smtp::Transaction& transaction, std::string message) {
@@ -36,7 +36,8 @@ asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& sessi
   const std::size_t size = submit->message().size();
 
   const auto started = std::chrono::steady_clock::now();
-  std::optional<v1::Frame> answer = co_await mta_.request(std::move(request), submit_timeout_);
+  MtaPool::Answer pooled = co_await mtas_.submit(request, submit_timeout_);
+  std::optional<v1::Frame>& answer = pooled.frame;
   const auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - started).count();
 
@@ -60,7 +61,7 @@ asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& sessi
       .kv("client", session.client_address)
       .kv("code", reply.code)
       .kv("dsn", reply.enhanced)
-      .kv("mta_ms", waited_ms);
+      .kv("mta", pooled.mta).kv("mta_tries", pooled.tried).kv("mta_ms", waited_ms);
   if (!answer) line.kv("reason", "no answer from any MTA within submit_timeout_ms");
   co_return reply;
 }

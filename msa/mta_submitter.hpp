@@ -7,13 +7,13 @@
 #include <string>
 
 #include "common/smtp/policy.hpp"
-#include "common/transport/zmq_client.hpp"
+#include "msa/mta_pool.hpp"
 
 namespace mailpipe::msa {
 
 class MtaSubmitter final : public smtp::MessageSink {
  public:
-  MtaSubmitter(transport::ZmqClient& mta, std::string hostname, std::chrono::milliseconds submit_timeout);
+  MtaSubmitter(MtaPool& mtas, std::string hostname, std::chrono::milliseconds submit_timeout);
 
   void set_submit_timeout(std::chrono::milliseconds timeout) { submit_timeout_ = timeout; }
 
@@ -21,7 +21,7 @@ class MtaSubmitter final : public smtp::MessageSink {
                                       std::string message) override;
 
  private:
-  transport::ZmqClient& mta_;
+  MtaPool& mtas_;
   std::string hostname_;
   std::chrono::milliseconds submit_timeout_;
 };

@@ -4,6 +4,7 @@
 
 #include "common/smtp/address.hpp"
 #include "common/smtp/listener.hpp"
+#include "common/transport/curve.hpp"
 
 namespace mailpipe::mta {
 namespace {
@@ -44,6 +45,8 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
   if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
   if (config.has_mx()) validate_mx(config, file);
+  transport::validate_link(file, "intake_link", config.intake_link(), {config.intake_endpoint()}, true);
+  transport::validate_link(file, "mda_link", config.mda_link(), {config.mda_endpoint()}, false);
   if (config.has_admin_endpoint() && (!config.admin_endpoint().starts_with("ipc:///") ||
                                       config.admin_endpoint().size() <= 7)) {
     file.fail({"admin_endpoint"}, "must be a local socket, ipc:///path (its file permissions decide who may use it)");

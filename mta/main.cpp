@@ -99,6 +99,9 @@ void register_queue_gauges(metrics::Registry& registry, const mta::QueueRunner& 
                     });
 }
 
+// The ZAP domain of the intake: which allowed_client_key list applies.
+const std::string intake_zap_domain = "mailpipe-intake";
+
 struct LocalRecipients {
   std::shared_ptr<const auth::PasswdFile> users;  // null: no passwd_file
   std::shared_ptr<const mta::AliasMap> aliases;
@@ -168,7 +171,13 @@ int run(const ProcessArgs& args) {
   mta::MtaMetrics mta_metrics(metrics.registry());
   smtp::SmtpMetrics mx_metrics(metrics.registry(), "mx");
   zmq::context_t zmq_context(1);
-  transport::ZmqClient mda(io, zmq_context, {config.mda_endpoint()});
+  // Admits only the CURVE client keys each server's config lists.
+  transport::ZapHandler zap(io, zmq_context);
+  transport::warn_if_insecure(config.mda_link(), {config.mda_endpoint()}, "mda_link");
+  transport::warn_if_insecure(config.intake_link(), {config.intake_endpoint()}, "intake_link");
+  const transport::LinkKeys intake_keys = transport::load_link_keys(config.intake_link());
+  zap.allow(intake_zap_domain, intake_keys.allowed_clients);
+  transport::ZmqClient mda(io, zmq_context, {config.mda_endpoint()}, transport::load_link_keys(config.mda_link()));
   mta::MdaCourier mda_courier(mda, std::chrono::milliseconds(config.deliver_timeout_ms()));
   mta::MxResolver mx_resolver(io, config.dns());
   mta::RemoteCourier smtp_courier(io, config, mx_resolver);
@@ -206,7 +215,8 @@ int run(const ProcessArgs& args) {
     ++recovered;
   }
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
-                                     [&intake](v1::Frame request) { return intake.handle(std::move(request)); });
+                                     [&intake](v1::Frame request) { return intake.handle(std::move(request)); },
+                                     intake_keys, intake_zap_domain);
   queue.start();
   metrics.start();
   if (mx) mx->start();
@@ -217,6 +227,7 @@ int run(const ProcessArgs& args) {
     if (mx) mx->shutdown();
     intake_server.close();
     if (admin_server) admin_server->close();
+    zap.close();
     queue.stop();  // no new attempts; those in flight finish and record their outcome
     const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
     when_idle(io, [&] { return busy() == 0; }, bound, [&](bool drained) {

@@ -10,9 +10,11 @@ constexpr auto send_retry_interval = std::chrono::milliseconds(20);
 
 }  // namespace
 
-ZmqClient::ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints)
+ZmqClient::ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints,
+                     const LinkKeys& keys)
     : io_(io), socket_(io, context, zmq::socket_type::dealer) {
   socket_.raw().set(zmq::sockopt::immediate, 1);
+  make_curve_client(socket_.raw(), keys);
   for (const auto& endpoint : endpoints) socket_.raw().connect(endpoint);
   socket_.start([this](Parts&& parts) { on_message(std::move(parts)); });
 }
@@ -39,8 +41,8 @@ void ZmqClient::on_message(Parts&& parts) {
   it->second->timer.cancel();
 }
 
-asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request,
-                                                             std::chrono::milliseconds timeout) {
+asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request, std::chrono::milliseconds timeout,
+                                                             std::optional<std::chrono::milliseconds> connect_wait) {
   const uint64_t id = next_id_++;
   request.set_request_id(id);
   std::string bytes = request.SerializeAsString();
@@ -57,13 +59,14 @@ asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request,
   // the deadline: a peer that is (re)connecting gets its chance, and a
   // peer that is down costs the caller exactly `timeout`, as configured.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto send_deadline = std::chrono::steady_clock::now() + std::min(timeout, connect_wait.value_or(timeout));
   for (;;) {
     Parts parts;
     parts.emplace_back(bytes.data(), bytes.size());
     if (socket_.send(std::move(parts))) break;
-    if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
+    if (std::chrono::steady_clock::now() >= send_deadline) co_return std::nullopt;
     pending->timer.expires_after(std::min<std::chrono::steady_clock::duration>(
-        send_retry_interval, deadline - std::chrono::steady_clock::now()));
+        send_retry_interval, send_deadline - std::chrono::steady_clock::now()));
     asio::error_code ec;
     co_await pending->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/transport/curve.hpp"
 #include "common/transport/zmq_socket.hpp"
 #include "mailpipe.pb.h"
 
@@ -23,13 +24,17 @@ namespace mailpipe::transport {
 
 class ZmqClient final {
  public:
-  ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints);
+  // `keys`: CURVE client keys for the link (none: plaintext).
+  ZmqClient(asio::io_context& io, zmq::context_t& context, const std::vector<std::string>& endpoints,
+            const LinkKeys& keys = {});
   ZmqClient(const ZmqClient&) = delete;
   ZmqClient& operator=(const ZmqClient&) = delete;
 
   // Sends `request` (its request_id is overwritten) and waits for the reply.
-  // nullopt: no live peer or no reply within `timeout`.
-  asio::awaitable<std::optional<v1::Frame>> request(v1::Frame request, std::chrono::milliseconds timeout);
+  // nullopt: no live peer or no reply within `timeout`. `connect_wait`
+  // bounds the wait for a live peer to send to (default: all of timeout).
+  asio::awaitable<std::optional<v1::Frame>> request(v1::Frame request, std::chrono::milliseconds timeout,
+                                                    std::optional<std::chrono::milliseconds> connect_wait = {});
 
   void close() { socket_.close(); }
 

@@ -5,8 +5,9 @@
 namespace mailpipe::transport {
 
 ZmqServer::ZmqServer(asio::io_context& io, zmq::context_t& context, const std::string& bind_endpoint,
-                     Handler handler)
+                     Handler handler, const LinkKeys& keys, const std::string& zap_domain)
     : io_(io), socket_(io, context, zmq::socket_type::router), handler_(std::move(handler)) {
+  make_curve_server(socket_.raw(), keys, zap_domain);
   socket_.raw().bind(bind_endpoint);
   socket_.start([this](Parts&& parts) { on_message(std::move(parts)); });
 }

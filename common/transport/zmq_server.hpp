@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "common/transport/curve.hpp"
 #include "common/transport/zmq_socket.hpp"
 #include "mailpipe.pb.h"
 
@@ -17,8 +18,11 @@ class ZmqServer final {
   // Returns the reply body; the server sets request_id.
   using Handler = std::function<asio::awaitable<v1::Frame>(v1::Frame)>;
 
-  // Throws zmq::error_t when the endpoint cannot be bound.
-  ZmqServer(asio::io_context& io, zmq::context_t& context, const std::string& bind_endpoint, Handler handler);
+  // Throws zmq::error_t when the endpoint cannot be bound. With CURVE
+  // `keys`, clients are checked by the process's ZapHandler under
+  // `zap_domain`.
+  ZmqServer(asio::io_context& io, zmq::context_t& context, const std::string& bind_endpoint, Handler handler,
+            const LinkKeys& keys = {}, const std::string& zap_domain = "");
   ZmqServer(const ZmqServer&) = delete;
   ZmqServer& operator=(const ZmqServer&) = delete;
 

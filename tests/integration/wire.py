@@ -34,13 +34,16 @@ class ZmqPeer:
     """A DEALER socket speaking Frames to one endpoint (an MDA or an MTA
     intake), one request at a time, bounded in time."""
 
-    def __init__(self, endpoint, timeout_ms=5000):
+    def __init__(self, endpoint, timeout_ms=5000, curve=None):
+        """curve: (server public, client public, client secret), Z85 bytes."""
         import zmq
         self.pb = load()
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.RCVTIMEO, timeout_ms)
+        if curve:
+            self.socket.curve_serverkey, self.socket.curve_publickey, self.socket.curve_secretkey = curve
         self.socket.connect(endpoint)
         self.next_id = 1
 
