@@ -98,38 +98,36 @@ std::string MaildirDelivery::mailbox_path(const std::string& address) const {
 v1::DeliverReply MaildirDelivery::deliver(const v1::Deliver& request) const {
   v1::DeliverReply reply;
   reply.set_delivery_id(request.delivery_id());
-  const v1::Envelope& envelope = request.envelope();
-  for (const auto& recipient : request.recipients()) {
-    const std::string& address = recipient.address();
-    const std::string path = mailbox_path(address);
-    if (path.empty()) {
-      log::warning("refused").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
-          .kv("to", address).kv("dsn", "5.1.3").kv("reason", "mailbox name not safe as a path");
-      *reply.add_results() =
-          result(address, v1::PERMFAIL, status(550, "5.1.3", "Mailbox name not allowed: " + address));
-      continue;
-    }
-    Maildir maildir(path);
-    std::variant<std::string, IoError> delivered = IoError{};
-    if (auto error = maildir.create_if_missing()) {
-      delivered = *error;
-    } else {
-      delivered = maildir.deliver_as(maildir_content(envelope.mail_from(), address, request.message()),
-                                     Maildir::unique_name(config_.hostname));
-    }
-    if (auto* error = std::get_if<IoError>(&delivered)) {
-      v1::Status deferral = status_for_write_error(*error);
-      log::warning("deferred").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
-          .kv("to", address).kv("dsn", deferral.enhanced()).kv("error", error->what);
-      *reply.add_results() = result(address, v1::TEMPFAIL, std::move(deferral));
-      continue;
-    }
-    const std::string& name = std::get<std::string>(delivered);
-    log::info("delivered").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
-        .kv("to", address).kv("dsn", "2.0.0").kv("file", name);
-    *reply.add_results() = result(address, v1::DELIVERED, status(250, "2.0.0", "Delivered to Maildir as " + name));
-  }
+  for (const auto& recipient : request.recipients()) *reply.add_results() = deliver_to(request, recipient.address());
   return reply;
+}
+
+v1::RecipientResult MaildirDelivery::deliver_to(const v1::Deliver& request, const std::string& address) const {
+  const v1::Envelope& envelope = request.envelope();
+  const std::string path = mailbox_path(address);
+  if (path.empty()) {
+    log::warning("refused").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
+        .kv("to", address).kv("method", "maildir").kv("dsn", "5.1.3").kv("reason", "mailbox name not safe as a path");
+    return result(address, v1::PERMFAIL, status(550, "5.1.3", "Mailbox name not allowed: " + address));
+  }
+  Maildir maildir(path);
+  std::variant<std::string, IoError> delivered = IoError{};
+  if (auto error = maildir.create_if_missing()) {
+    delivered = *error;
+  } else {
+    delivered = maildir.deliver_as(maildir_content(envelope.mail_from(), address, request.message()),
+                                   Maildir::unique_name(config_.hostname));
+  }
+  if (auto* error = std::get_if<IoError>(&delivered)) {
+    v1::Status deferral = status_for_write_error(*error);
+    log::warning("deferred").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
+        .kv("to", address).kv("method", "maildir").kv("dsn", deferral.enhanced()).kv("error", error->what);
+    return result(address, v1::TEMPFAIL, std::move(deferral));
+  }
+  const std::string& name = std::get<std::string>(delivered);
+  log::info("delivered").kv("queue_id", envelope.queue_id()).kv("delivery_id", request.delivery_id())
+      .kv("to", address).kv("method", "maildir").kv("dsn", "2.0.0").kv("file", name);
+  return result(address, v1::DELIVERED, status(250, "2.0.0", "Delivered to Maildir as " + name));
 }
 
 }  // namespace mailpipe::mda

@@ -23,6 +23,8 @@ class MaildirDelivery final {
  public:
   explicit MaildirDelivery(MaildirDeliveryConfig config);
   v1::DeliverReply deliver(const v1::Deliver& request) const;
+  // One recipient of `request` (a DeliveryRouter sends each its own way).
+  v1::RecipientResult deliver_to(const v1::Deliver& request, const std::string& address) const;
 
   // "<mail_root>/<domain>/<local>" or "" when the address is not safe as a
   // path (public for tests).

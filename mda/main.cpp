@@ -1,15 +1,22 @@
-// mda — mail delivery agent: final delivery into Maildirs.
+// mda — mail delivery agent: final delivery of the MTA's Deliver requests.
 //
-// Answers Deliver requests on its ZeroMQ endpoint. For each recipient it
-// writes one file in <mail_root>/<domain>/<user>/ following the Maildir
-// spec (tmp/, fsync, new/, fsync the directory) with Return-Path and
-// Delivered-To on top, and answers DELIVERED only once the file is durable,
-// TEMPFAIL or PERMFAIL otherwise. Anyone may replace this process with
-// their own that speaks the Deliver contract of proto/mailpipe.proto.
+// Answers Deliver requests on its ZeroMQ endpoint. Each recipient goes the
+// way the first matching delivery rule says (MdaConfig.delivery), and by
+// default into a Maildir:
+//  - Maildir: one file in <mail_root>/<domain>/<user>/ following the
+//    Maildir spec (tmp/, fsync, new/, fsync the directory) with
+//    Return-Path and Delivered-To on top;
+//  - LMTP: to an LMTP server such as Dovecot's (TCP or a UNIX socket);
+//  - PIPE: a command (procmail, a script) with the message on stdin.
+// It answers DELIVERED only once the copy is durable (the file fsync'd,
+// the LMTP server's 250, the command's exit 0), TEMPFAIL or PERMFAIL
+// otherwise. Anyone may replace this process with their own that speaks
+// the Deliver contract of proto/mailpipe.proto.
 //
 // Trusts: nothing in a Deliver (recipient names are checked before they
-// become paths). Config (MdaConfig in proto/config.proto): endpoint,
-// mail_root, hostname, user, log.
+// become paths, LMTP commands or command arguments). Config (MdaConfig in
+// proto/config.proto): endpoint, mail_root, hostname, user, log,
+// metrics_listen, delivery.
 #include <exception>
 #include <optional>
 
@@ -22,7 +29,7 @@
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
 #include "mda/config_check.hpp"
-#include "mda/maildir_delivery.hpp"
+#include "mda/delivery_router.hpp"
 
 namespace {
 
@@ -55,25 +62,28 @@ int run(const ProcessArgs& args) {
   metrics::Endpoint metrics(io, config.metrics_listen());
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
   if (run_as) {
-    if (auto error = make_directories(config.mail_root(), 0755)) throw std::runtime_error(error->what);
-    give_to(config.mail_root(), *run_as, false);  // the Maildirs below are made as the user
+    if (config.has_mail_root()) {
+      if (auto error = make_directories(config.mail_root(), 0755)) throw std::runtime_error(error->what);
+      give_to(config.mail_root(), *run_as, false);  // the Maildirs below are made as the user
+    }
     drop_privileges(*run_as);
   } else {
     warn_if_root("mda");
   }
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
-  mda::MaildirDelivery delivery({config.mail_root(), hostname});
+  auto& registry = metrics.registry();
+  const mda::DeliveryRouter router(config, hostname, [&registry](v1::DeliveryMethod method, const v1::RecipientResult& result) {
+    const std::string outcome = v1::Outcome_Name(result.outcome());
+    registry.counter("mailpipe_mda_recipients_total", "Deliveries per recipient, by outcome", {{"outcome", outcome}}).inc();
+    registry.counter("mailpipe_mda_recipients_by_method_total", "Deliveries per recipient, by method and outcome",
+                     {{"method", mda::method_name(method)}, {"outcome", outcome}}).inc();
+  });
 
   zmq::context_t zmq_context(1);
-  auto& registry = metrics.registry();
-  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&delivery, &registry](v1::Frame request) -> asio::awaitable<v1::Frame> {
+  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&router](v1::Frame request) -> asio::awaitable<v1::Frame> {
     v1::Frame response;
     if (request.has_deliver()) {
-      *response.mutable_deliver_reply() = delivery.deliver(request.deliver());
-      for (const auto& result : response.deliver_reply().results()) {
-        registry.counter("mailpipe_mda_recipients_total", "Maildir deliveries per recipient, by outcome",
-                         {{"outcome", v1::Outcome_Name(result.outcome())}}).inc();
-      }
+      *response.mutable_deliver_reply() = co_await router.deliver(request.deliver());
     } else {
       auto* status = response.mutable_error()->mutable_status();
       status->set_code(502);
@@ -92,7 +102,7 @@ int run(const ProcessArgs& args) {
   reload_on_sighup(io, [&] { reload(args, config); });
   metrics.start();
   log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root())
-      .kv("metrics", metrics.local_address());
+      .kv("delivery_rules", config.delivery_size()).kv("metrics", metrics.local_address());
   io.run();
   log::info("stopped");
   return 0;
