@@ -16,7 +16,7 @@ namespace mailpipe::ctl {
 namespace {
 
 constexpr const char* reload_hint =
-    "reload the msa and mta (systemctl reload mailpipe-msa mailpipe-mta, or kill -HUP their pids) to apply\n";
+    "reload the msa and mta (systemctl reload on their units, or kill -HUP their pids) to apply\n";
 
 [[noreturn]] void refuse_address(std::string_view address, const std::string& why) {
   throw Failure(Exit::failed, "\"" + for_terminal(address) + "\" cannot be a user: " + why);
