@@ -28,10 +28,13 @@ constexpr std::size_t subject_columns = 40;
 std::string read_file(const std::string& path, std::size_t limit, bool& truncated) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Failure(Exit::failed, "cannot open " + path + ": " + std::strerror(errno));
-  std::string data(limit, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(limit));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  truncated = in.peek() != std::char_traits<char>::eof();
+  std::string data;
+  char chunk[65536];
+  while (data.size() < limit && (in.read(chunk, sizeof chunk) || in.gcount() > 0)) {
+    data.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
+  truncated = data.size() > limit || (data.size() == limit && in.peek() != std::char_traits<char>::eof());
+  if (data.size() > limit) data.resize(limit);
   return data;
 }
 
@@ -76,7 +79,7 @@ std::string list_line(std::size_t number, const MaildirEntry& entry) {
   bool truncated = false;
   const std::string head = read_file(entry.path, max_list_header_bytes, truncated);
   const HeaderSection section = split_header_section(head, max_header_fields);
-  std::string date = "????-??-?? ??:??";
+  std::string date = fit_columns("(no date)", 16, true);
   if (auto value = field_value(section.fields, "Date")) {
     if (auto when = parse_message_date(*value)) date = short_local_date(*when);
   }

@@ -1,0 +1,68 @@
+// mpmail — the mail user agent of mailpipe (issue 9).
+//
+//   send   compose an RFC 5322 message with MIME (UTF-8 headers as RFC 2047
+//          words, text as 7bit or quoted-printable, attachments in base64)
+//          and submit it over STARTTLS (587) or implicit TLS (465) with AUTH
+//   list   the messages of a Maildir
+//   read   one message decoded, its attachments saved, marked seen
+//
+// Trusts: the user and the files they name. Distrusts: the server's
+// replies and every message it reads (bounded MIME parser, nothing from a
+// message reaches the terminal unfiltered, attachment names sanitized,
+// existing files never overwritten). The password comes from a file or
+// the terminal, never argv, and is never printed. No config file.
+//
+// Exit status: 0 ok, 1 failed, 2 usage, 3 login refused, 4 refused by the
+// server, 5 cannot connect / TLS / connection lost (exit_status.hpp).
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "mua/command_line.hpp"
+#include "mua/exit_status.hpp"
+#include "mua/mailbox_commands.hpp"
+#include "mua/send_command.hpp"
+
+namespace {
+
+using namespace mailpipe::mua;
+
+Exit run(const Invocation& invocation) {
+  switch (invocation.command) {
+    case Command::help:
+      std::cout << usage_text();
+      return Exit::ok;
+    case Command::send:
+      return run_send(invocation.send, std::cin, std::cout, std::cerr);
+    case Command::list:
+      return list_messages(invocation.maildir, std::cout);
+    case Command::read:
+      return read_message({invocation.maildir, invocation.number, invocation.save_attachments}, std::cout, std::cerr);
+  }
+  return Exit::usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Invocation invocation;
+  try {
+    invocation = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const Failure& failure) {
+    std::cerr << "mpmail: " << failure.what() << "\n\n" << usage_text();
+    return static_cast<int>(failure.exit());
+  }
+  Exit exit = Exit::failed;
+  try {
+    exit = run(invocation);
+  } catch (const Failure& failure) {
+    std::cerr << "mpmail: " << failure.what() << "\n";
+    exit = failure.exit();
+  } catch (const std::exception& error) {
+    std::cerr << "mpmail: " << error.what() << "\n";
+    exit = Exit::failed;
+  }
+  std::cout.flush();
+  return static_cast<int>(exit);
+}

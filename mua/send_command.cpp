@@ -1,0 +1,152 @@
+#include "mua/send_command.hpp"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+
+#include "common/smtp/address.hpp"
+#include "mua/input_files.hpp"
+#include "mua/network_channel.hpp"
+#include "mua/outgoing_mail.hpp"
+#include "mua/random_token.hpp"
+#include "mua/secret.hpp"
+#include "mua/server_address.hpp"
+#include "mua/submission.hpp"
+#include "mua/tls_client.hpp"
+
+namespace mailpipe::mua {
+namespace {
+
+// 128 bits: Message-IDs and boundaries nobody can guess or repeat.
+constexpr std::size_t random_bytes = 16;
+
+Mailbox mailbox_option(const std::string& option, const std::string& text) {
+  auto parsed = parse_mailbox(text);
+  if (auto* error = std::get_if<std::string>(&parsed)) throw Failure(Exit::usage, "--" + option + " " + text + ": " + *error);
+  return std::get<Mailbox>(parsed);
+}
+
+std::vector<Mailbox> mailbox_options(const std::string& option, const std::vector<std::string>& texts) {
+  std::vector<Mailbox> mailboxes;
+  for (const std::string& text : texts) mailboxes.push_back(mailbox_option(option, text));
+  return mailboxes;
+}
+
+std::string checked_subject(const std::string& subject) {
+  if (!smtp::valid_utf8(subject)) throw Failure(Exit::usage, "--subject is not valid UTF-8");
+  for (char c : subject) {
+    // A line break here would let the subject write header fields of its own.
+    if (c == '\r' || c == '\n') throw Failure(Exit::usage, "--subject holds a line break");
+  }
+  return subject;
+}
+
+std::string checked_body(std::string body, const std::string& name) {
+  if (!smtp::valid_utf8(body)) {
+    throw Failure(Exit::failed, name + " is not UTF-8 text: convert it (iconv -t UTF-8) or send it with --attach");
+  }
+  if (body.find('\0') != std::string::npos) throw Failure(Exit::failed, name + " holds NUL bytes: send it with --attach");
+  return body;
+}
+
+MailRequest mail_request(const SendOptions& options, std::istream& in, std::ostream& err) {
+  MailRequest request;
+  request.from = mailbox_option("from", options.from);
+  request.to = mailbox_options("to", options.to);
+  request.cc = mailbox_options("cc", options.cc);
+  request.bcc = mailbox_options("bcc", options.bcc);
+  request.subject = checked_subject(options.subject);
+  if (options.body_file && *options.body_file != "-") {
+    request.body = checked_body(read_input_file(*options.body_file), *options.body_file);
+  } else {
+    if (&in == &std::cin && ::isatty(STDIN_FILENO)) err << "mpmail: type the text, end it with Ctrl-D\n";
+    request.body = checked_body(read_input_stream(in, "stdin"), "stdin");
+  }
+  for (const std::string& spec : options.attach) request.attachments.push_back(load_attachment(parse_attachment_spec(spec)));
+  request.now = std::time(nullptr);
+  return request;
+}
+
+// RFC 5321 4.1.4: EHLO with our domain name, or an address literal when
+// the host has no name with a dot in it.
+std::string helo_name(const NetworkChannel& channel) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) {
+    const std::string name = host;
+    bool usable = name.find('.') != std::string::npos && name.front() != '.' && name.back() != '.';
+    for (char c : name) {
+      usable = usable && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+    }
+    if (usable) return name;
+  }
+  return channel.local_address_literal();
+}
+
+struct Connection {
+  ServerAddress server;
+  bool implicit_tls = false;
+  bool verify = true;
+  std::chrono::milliseconds timeout{0};
+};
+
+asio::awaitable<SubmissionOutcome> connect_and_submit(asio::io_context& io, asio::ssl::context& tls,
+                                                      const Connection& connection, SubmissionRequest request) {
+  NetworkChannel channel(io, tls, connection.verify, connection.timeout);
+  std::string error;
+  const bool connected = co_await channel.connect(connection.server, connection.implicit_tls, error);
+  if (!connected) co_return SubmissionOutcome{Exit::unreachable, error, {}, {}};
+  request.helo_name = helo_name(channel);
+  SubmissionOutcome outcome = co_await submit(channel, request);
+  co_return outcome;
+}
+
+}  // namespace
+
+Exit run_send(const SendOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
+  const OutgoingMail mail = prepare_mail(mail_request(options, in, err), [] { return random_hex(random_bytes); });
+  if (options.dry_run) {
+    out << mail.message;
+    return Exit::ok;
+  }
+  Connection connection;
+  const uint16_t default_port = options.implicit_tls ? submissions_port : submission_port;
+  const auto server = parse_server_address(*options.server, default_port);
+  if (!server) throw Failure(Exit::usage, "--server " + *options.server + ": give HOST, HOST:PORT or [IPv6]:PORT");
+  connection.server = *server;
+  connection.implicit_tls = options.implicit_tls;
+  connection.verify = !options.insecure;
+  connection.timeout = std::chrono::seconds(options.timeout_seconds);
+  asio::ssl::context tls = make_client_context({options.ca_file, options.insecure});
+
+  const std::string user = options.user ? *options.user : mailbox_option("from", options.from).address;
+  Secret password;
+  if (options.password_file) {
+    read_password_file(*options.password_file, password);
+  } else {
+    read_password_from_terminal(user, password);
+  }
+
+  SubmissionRequest request;
+  request.server = connection.server.str();
+  request.starttls = !options.implicit_tls;
+  request.credentials = Credentials{user, password.view()};
+  request.mail = &mail;
+  request.partial = options.partial;
+
+  asio::io_context io;
+  SubmissionOutcome outcome{Exit::unreachable, "the submission did not finish", {}, {}};
+  asio::co_spawn(io, connect_and_submit(io, tls, connection, request),
+                 [&outcome](std::exception_ptr error, SubmissionOutcome result) {
+                   if (error) std::rethrow_exception(error);
+                   outcome = std::move(result);
+                 });
+  io.run();
+
+  for (const std::string& refused : outcome.refused) err << "mpmail: " << refused << "\n";
+  if (!outcome.accepted.empty()) out << outcome.accepted << "\n";
+  if (outcome.exit != Exit::ok) err << "mpmail: " << outcome.error << "\n";
+  return outcome.exit;
+}
+
+}  // namespace mailpipe::mua

@@ -1,0 +1,53 @@
+#pragma once
+// The submission dialogue (RFC 6409 over RFC 5321), written top to bottom
+// as the RFCs tell it: greeting, EHLO, STARTTLS and EHLO again (RFC
+// 3207), AUTH PLAIN or LOGIN (RFC 4954, RFC 4616), MAIL FROM with
+// SMTPUTF8 / BODY=8BITMIME / SIZE only when needed and offered, RCPT for
+// every recipient, DATA with dot-stuffing (RFC 5321 4.5.2), QUIT.
+//
+// Never sends a password or mail in clear: without TLS it stops. When a
+// recipient is refused it sends nothing (RSET) unless the request allows
+// a partial send. Each outcome carries the exit status and the server's
+// own reply, so the user sees what the server said.
+#include <asio.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mua/exit_status.hpp"
+#include "mua/outgoing_mail.hpp"
+#include "mua/smtp_channel.hpp"
+
+namespace mailpipe::mua {
+
+struct Credentials {
+  std::string_view user;
+  std::string_view password;  // held by a Secret
+};
+
+struct SubmissionRequest {
+  std::string server;     // as the user named it, for messages: "localhost:2587"
+  std::string helo_name;  // our name for EHLO
+  bool starttls = true;   // false: TLS is already on (implicit TLS)
+  std::optional<Credentials> credentials;
+  const OutgoingMail* mail = nullptr;
+  bool partial = false;   // send to the accepted recipients when some are refused
+};
+
+struct SubmissionOutcome {
+  Exit exit = Exit::ok;
+  std::string error;                 // what went wrong, one line, when not ok
+  std::vector<std::string> refused;  // "recipient <x> refused by the server: 550 ..."
+  std::string accepted;              // the server's reply to the message: "250 2.0.0 Ok: queued as ..."
+};
+
+asio::awaitable<SubmissionOutcome> submit(SmtpChannel& channel, const SubmissionRequest& request);
+
+// RFC 5321 4.5.2: a "." at the start of a line gets another; ends with CRLF "." CRLF.
+std::string dot_stuff(std::string_view message);
+
+// "535 5.7.8 Authentication credentials invalid", one line, safe to print.
+std::string describe_reply(const smtp::Reply& reply);
+
+}  // namespace mailpipe::mua
