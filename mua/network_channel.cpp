@@ -96,6 +96,10 @@ asio::awaitable<bool> NetworkChannel::connect(const ServerAddress& server, bool 
       const bool secured = co_await handshake();
       if (secured) co_return true;
       error = last_error_;
+      // The usual cause: a STARTTLS port greets in plaintext, which is no TLS record.
+      if (last_error_.find("wrong version number") != std::string::npos) {
+        error += " (if this is a STARTTLS port such as 587, leave out --tls)";
+      }
       co_return false;
     }
     why = timed_out_ ? "timed out" : ec.message();

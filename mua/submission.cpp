@@ -86,7 +86,12 @@ class Dialogue final {
 
   asio::awaitable<bool> open() {
     const smtp::Reply greeting = co_await channel_.read_reply();
-    if (greeting.code == 0) co_return lost(greeting, "before its greeting");
+    if (greeting.code == 0) {
+      lost(greeting, "before its greeting");
+      // The usual cause: an implicit-TLS port waits for our handshake while we wait for its 220.
+      if (request_.starttls) outcome_.error += " (if this is an implicit-TLS port such as 465, add --tls)";
+      co_return false;
+    }
     if (greeting.code != 220) {
       co_return fail(Exit::unreachable, request_.server + " turned the connection away: " + describe_reply(greeting));
     }
