@@ -101,12 +101,12 @@ int run(const ProcessArgs& args) {
   msa::SubmissionPolicy policy(users, hashing);
   msa::MtaSubmitter submitter(mta, hostname, std::chrono::milliseconds(config.submit_timeout_ms()));
 
-  smtp::ClientLimits clients(config.limits());  // one count for both submission ports
+  auto clients = std::make_shared<smtp::ClientLimits>(config.limits());  // one count for both submission ports
   std::vector<std::unique_ptr<smtp::Listener>> listeners;
   for (const auto& listen : config.listen()) {
     smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT, &smtp_metrics};
     listeners.push_back(
-        std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy, submitter, &clients));
+        std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy, submitter, clients));
     listeners.back()->set_tls(tls);
   }
   // Ports bound, keys and users read: root is no longer needed.
@@ -143,7 +143,7 @@ int run(const ProcessArgs& args) {
     ready.kv("users", users->size()).kv("mtas", join(mta_endpoints, ",")).kv("metrics", metrics.local_address());
   }
   reload_on_sighup(io, [&] {
-    reload(args, config, hostname, listeners, clients, policy, submitter, mta, smtp_metrics);
+    reload(args, config, hostname, listeners, *clients, policy, submitter, mta, smtp_metrics);
   });
   io.run();
   hashing.join();

@@ -6,13 +6,14 @@ namespace mailpipe::mta {
 
 MxFront::MxFront(asio::io_context& io, const v1::MxConfig& config, const RecipientResolver& resolver,
                  Intake& intake, const std::string& hostname, smtp::SmtpMetrics* metrics)
-    : hostname_(hostname), metrics_(metrics), policy_(resolver, config), receiver_(intake, hostname), clients_(config.limits()) {
+    : hostname_(hostname), metrics_(metrics), policy_(resolver, config), receiver_(intake, hostname),
+      clients_(std::make_shared<smtp::ClientLimits>(config.limits())) {
   if (config.has_tls()) tls_ = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
   for (const auto& listen : config.listen()) {
     // Port 25 starts in plaintext and offers STARTTLS (RFC 3207).
     smtp::SessionSettings settings{hostname, config.limits(), false, metrics_};
     listeners_.push_back(std::make_unique<smtp::Listener>(io, listen.address(), settings, nullptr, policy_,
-                                                          receiver_, &clients_));
+                                                          receiver_, clients_));
     listeners_.back()->set_tls(tls_);
   }
 }
@@ -25,7 +26,7 @@ void MxFront::reload(const v1::MxConfig& config) {
     listener->set_tls(tls);
     listener->set_settings({hostname_, config.limits(), false, metrics_});
   }
-  clients_.set_limits(config.limits());
+  clients_->set_limits(config.limits());
   policy_.set_relay_domains(config);
 }
 

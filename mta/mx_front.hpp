@@ -43,7 +43,7 @@ class MxFront final {
   smtp::SmtpMetrics* metrics_;
   InboundPolicy policy_;
   MxReceiver receiver_;
-  smtp::ClientLimits clients_;  // one count for every MX listener
+  std::shared_ptr<smtp::ClientLimits> clients_;  // one count for every MX listener
   std::vector<std::unique_ptr<smtp::Listener>> listeners_;
 };
 

@@ -41,7 +41,8 @@ asio::ip::tcp::endpoint parse_listen_address(std::string_view address) {
 }
 
 Listener::Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
-                   asio::ssl::context* tls, Policy& policy, MessageSink& sink, ClientLimits* clients)
+                   asio::ssl::context* tls, Policy& policy, MessageSink& sink,
+                   std::shared_ptr<ClientLimits> clients)
     : io_(io),
       acceptor_(io),
       settings_(std::make_shared<const SessionSettings>(std::move(settings))),
@@ -49,8 +50,7 @@ Listener::Listener(asio::io_context& io, const std::string& address, SessionSett
       tls_(tls, [](asio::ssl::context*) {}),
       policy_(policy),
       sink_(sink),
-      own_clients_(clients ? nullptr : std::make_unique<ClientLimits>(settings_->limits)),
-      clients_(clients ? clients : own_clients_.get()) {
+      clients_(clients ? std::move(clients) : std::make_shared<ClientLimits>(settings_->limits)) {
   const auto endpoint = parse_listen_address(address);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -108,13 +108,16 @@ asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
       log::warning("connection_refused").kv("client", client).kv("connections", clients_->connections())
           .kv("dsn", refusal->enhanced).kv("reason", refusal->text);
     }
+    // The frame keeps the counts alive: it may be destroyed after this
+    // listener, when the io_context is torn down.
+    const std::shared_ptr<ClientLimits> clients = clients_;
     struct Release {
       ClientLimits* clients;  // null when the connection was not counted
       const std::string& client;
       ~Release() { if (clients) clients->release(client); }
-    } release{refusal ? nullptr : clients_, client};
+    } release{refusal ? nullptr : clients.get(), client};
     const std::shared_ptr<const SessionSettings> settings = settings_;  // this session's, even after a reload
-    Session session(std::move(connection), *settings, policy_, sink_, clients_);
+    Session session(std::move(connection), *settings, policy_, sink_, clients.get());
     if (refusal) session.refuse(*refusal);
     const auto sessions = sessions_;
     sessions->insert(&session);

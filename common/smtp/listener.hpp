@@ -24,7 +24,8 @@ class Listener final {
   // `clients` is shared by the listeners of one kind in a process (the two
   // submission ports); null: this listener keeps its own.
   Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
-           asio::ssl::context* tls, Policy& policy, MessageSink& sink, ClientLimits* clients = nullptr);
+           asio::ssl::context* tls, Policy& policy, MessageSink& sink,
+           std::shared_ptr<ClientLimits> clients = nullptr);
 
   void start();
   // Stops accepting; sessions in progress go on.
@@ -48,8 +49,8 @@ class Listener final {
   std::shared_ptr<asio::ssl::context> tls_;
   Policy& policy_;
   MessageSink& sink_;
-  std::unique_ptr<ClientLimits> own_clients_;
-  ClientLimits* clients_;
+  // Shared with the sessions' coroutine frames, like sessions_ below.
+  std::shared_ptr<ClientLimits> clients_;
   // Shared with the sessions' coroutine frames, which may outlive this
   // listener when the io_context is torn down.
   std::shared_ptr<std::set<Session*>> sessions_ = std::make_shared<std::set<Session*>>();
