@@ -31,13 +31,44 @@ v1::Status Reply::to_status() const {
   return status;
 }
 
+namespace {
+
+// RFC 3463: class "." subject "." detail, 1-3 digits each, class 2, 4 or 5.
+bool valid_enhanced(std::string_view text) {
+  if (text.size() < 5 || (text[0] != '2' && text[0] != '4' && text[0] != '5') || text[1] != '.') return false;
+  int digits = 0;
+  int dots = 1;
+  for (char c : text.substr(2)) {
+    if (c == '.') {
+      if (digits == 0 || ++dots > 2) return false;
+      digits = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (++digits > 3) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots == 2 && digits > 0;
+}
+
+}  // namespace
+
 Reply Reply::from_status(const v1::Status& status) {
-  // Status arrives from another process: keep it to one safe line.
+  // Status arrives from another process (maybe another host, or a custom
+  // MDA) and goes to an SMTP client as is: keep it to one line of
+  // printable text, or a forged line ("...\r\n250 2.0.0 queued") could
+  // follow our reply.
   std::string text;
-  for (char c : status.text()) text += (c == '\r' || c == '\n') ? ' ' : c;
+  for (char c : status.text()) {
+    const auto byte = static_cast<unsigned char>(c);
+    text += (byte < 0x20 || byte == 0x7f) ? ' ' : c;
+  }
   int code = static_cast<int>(status.code());
   if (code < 200 || code > 599) code = 451;
-  return Reply{code, status.enhanced(), text};
+  std::string enhanced = valid_enhanced(status.enhanced()) && status.enhanced()[0] == std::to_string(code)[0]
+                             ? status.enhanced()
+                             : std::string();
+  return Reply{code, std::move(enhanced), text};
 }
 
 }  // namespace mailpipe::smtp
