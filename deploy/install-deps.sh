@@ -19,6 +19,7 @@ PACKAGES=(
   dnsmasq-base python3 python3-zmq python3-protobuf
   postfix        # smtp-sink/smtp-source and throwaway Postfix instances started by tests
   dovecot-imapd  # tests read our Maildirs over IMAP with a throwaway Dovecot
+  dovecot-lmtpd  # and the mda delivers to its LMTP server (test_mda_routes)
 )
 
 missing=()

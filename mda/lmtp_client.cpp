@@ -85,93 +85,123 @@ std::string dot_stuffed(std::string_view message) {
   return out;
 }
 
-asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarget& target,
-                                                                  const std::string& lhlo_name,
-                                                                  const LmtpMessage& message) {
-  const std::vector<std::string>& recipients = message.recipients;
-  std::vector<std::optional<v1::RecipientResult>> results(recipients.size());
-  auto finish = [&](auto&& fill) {
-    std::vector<v1::RecipientResult> out;
-    for (std::size_t i = 0; i < recipients.size(); ++i) out.push_back(results[i] ? *results[i] : fill(recipients[i]));
-    return out;
-  };
-  auto all_tempfail = [&](const std::string& why) {
-    return finish([&](const std::string& address) { return tempfail(address, target, why); });
-  };
-  auto lost = [&](const std::string& step, const smtp::Reply& reply) {
-    return all_tempfail(step + ": " + reply.text);
-  };
+namespace {
 
-  LmtpConnection connection(co_await asio::this_coro::executor, target.timeout);
-  auto command = [&](const std::string& line) -> asio::awaitable<smtp::Reply> {
-    if (!co_await connection.write(line)) {
-      co_return smtp::Reply{0, "", connection.timed_out() ? "timed out sending a command" : "connection lost"};
-    }
-    co_return co_await connection.read_reply();
-  };
+using Results = std::vector<std::optional<v1::RecipientResult>>;
 
-  if (const std::string error = co_await connection.connect(target.endpoint); !error.empty()) {
-    co_return all_tempfail(error);
+// `line` must outlive the call: callers pass a named string, never a
+// temporary. Every co_await here stands alone in its statement: GCC 12
+// miscompiled `co_return co_await ...` in this function (resumed a frame
+// at a bad suspension point, SIGILL).
+asio::awaitable<smtp::Reply> command(LmtpConnection& connection, const std::string& line) {
+  const bool written = co_await connection.write(line);
+  if (!written) {
+    co_return smtp::Reply{0, "", connection.timed_out() ? "timed out sending a command" : "connection lost"};
   }
+  smtp::Reply reply = co_await connection.read_reply();
+  co_return reply;
+}
+
+// Connect, greeting, LHLO. "" with `ext` set, or why there is no session.
+asio::awaitable<std::string> open_session(LmtpConnection& connection, const LmtpTarget& target,
+                                          const std::string& lhlo_name, Extensions& ext) {
+  const std::string connect_error = co_await connection.connect(target.endpoint);
+  if (!connect_error.empty()) co_return connect_error;
   const smtp::Reply greeting = co_await connection.read_reply();
-  if (greeting.code != 220) {
-    co_return all_tempfail(greeting.code == 0 ? "no greeting: " + greeting.text
-                                              : "greeting " + std::to_string(greeting.code) + " " + greeting.text);
-  }
-  const smtp::Reply hello = co_await command("LHLO " + lhlo_name + "\r\n");
-  if (hello.code != 250) {
-    co_return all_tempfail(hello.code == 0 ? "LHLO: " + hello.text
-                                           : "LHLO refused: " + std::to_string(hello.code) + " " + hello.text);
-  }
-  const Extensions ext = parse_lhlo(hello);
+  if (greeting.code == 0) co_return "no greeting: " + greeting.text;
+  if (greeting.code != 220) co_return "greeting " + std::to_string(greeting.code) + " " + greeting.text;
+  const std::string lhlo = "LHLO " + lhlo_name + "\r\n";
+  const smtp::Reply hello = co_await command(connection, lhlo);
+  if (hello.code == 0) co_return "LHLO: " + hello.text;
+  if (hello.code != 250) co_return "LHLO refused: " + std::to_string(hello.code) + " " + hello.text;
+  ext = parse_lhlo(hello);
+  co_return "";
+}
 
+// MAIL, RCPT for each recipient, DATA, the message, and the replies after
+// the dot. Fills `results` for every recipient the server answered; ""
+// or, when the session broke, where and why (the rest stay unanswered).
+asio::awaitable<std::string> transaction(LmtpConnection& connection, const LmtpMessage& message,
+                                         const Extensions& ext, Results& results) {
+  const std::vector<std::string>& recipients = message.recipients;
+  auto answer_all = [&](const smtp::Reply& reply) {
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+      if (!results[i]) results[i] = lmtp_result(recipients[i], reply);
+    }
+  };
   // A value that could split the command line is refused before it is sent.
   if (!safe_in_command(message.envelope->mail_from())) {
-    co_return finish([](const std::string& address) {
-      return lmtp_result(address, smtp::Reply{550, "5.1.7", "Sender address not allowed in an LMTP command"});
-    });
+    answer_all(smtp::Reply{550, "5.1.7", "Sender address not allowed in an LMTP command"});
+    co_return "";
   }
-  const smtp::Reply mail = co_await command(mail_command(message, ext));
-  if (mail.code == 0) co_return lost("MAIL FROM", mail);
+  const std::string mail_line = mail_command(message, ext);
+  const smtp::Reply mail = co_await command(connection, mail_line);
+  if (mail.code == 0) co_return "MAIL FROM: " + mail.text;
   if (!mail.positive()) {
-    co_await connection.write("QUIT\r\n");
-    co_return finish([&](const std::string& address) { return lmtp_result(address, mail); });
+    answer_all(mail);
+    co_return "";
   }
-
   std::vector<std::size_t> accepted;
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     if (!safe_in_command(recipients[i])) {
       results[i] = lmtp_result(recipients[i], smtp::Reply{550, "5.1.3", "Recipient address not allowed in an LMTP command"});
       continue;
     }
-    const smtp::Reply rcpt = co_await command("RCPT TO:<" + recipients[i] + ">\r\n");
-    if (rcpt.code == 0) co_return lost("RCPT TO", rcpt);
+    const std::string rcpt_line = "RCPT TO:<" + recipients[i] + ">\r\n";
+    const smtp::Reply rcpt = co_await command(connection, rcpt_line);
+    if (rcpt.code == 0) co_return "RCPT TO: " + rcpt.text;
     if (rcpt.positive()) {
       accepted.push_back(i);
     } else {
       results[i] = lmtp_result(recipients[i], rcpt);
     }
   }
-  if (!accepted.empty()) {
-    const smtp::Reply data = co_await command("DATA\r\n");
-    if (data.code == 0) co_return lost("DATA", data);
-    if (data.code != 354) {
-      for (std::size_t i : accepted) results[i] = lmtp_result(recipients[i], data);
-    } else {
-      if (!co_await connection.write(dot_stuffed(*message.message))) {
-        co_return all_tempfail(connection.timed_out() ? "timed out sending the message" : "connection lost sending the message");
-      }
-      // RFC 2033 4.2: one reply per recipient accepted at RCPT, in order.
-      for (std::size_t i : accepted) {
-        const smtp::Reply reply = co_await connection.read_reply();
-        if (reply.code == 0) co_return lost("after the final dot", reply);
-        results[i] = lmtp_result(recipients[i], reply);
-      }
+  if (accepted.empty()) co_return "";
+  const std::string data_line = "DATA\r\n";
+  const smtp::Reply data = co_await command(connection, data_line);
+  if (data.code == 0) co_return "DATA: " + data.text;
+  if (data.code != 354) {
+    answer_all(data);
+    co_return "";
+  }
+  const std::string data_lines = dot_stuffed(*message.message);
+  const bool sent = co_await connection.write(data_lines);
+  if (!sent) {
+    co_return connection.timed_out() ? "timed out sending the message" : "connection lost sending the message";
+  }
+  // RFC 2033 4.2: one reply per recipient accepted at RCPT, in RCPT order.
+  for (std::size_t i : accepted) {
+    const smtp::Reply reply = co_await connection.read_reply();
+    if (reply.code == 0) co_return "after the final dot: " + reply.text;
+    results[i] = lmtp_result(recipients[i], reply);
+  }
+  co_return "";
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarget& target,
+                                                                  const std::string& lhlo_name,
+                                                                  const LmtpMessage& message) {
+  Results results(message.recipients.size());
+  LmtpConnection connection(co_await asio::this_coro::executor, target.timeout);
+  Extensions ext;
+  std::string broken = co_await open_session(connection, target, lhlo_name, ext);
+  if (broken.empty()) {
+    broken = co_await transaction(connection, message, ext, results);
+    if (broken.empty()) {
+      connection.shorten_deadline(quit_bound);
+      const bool quit_sent = co_await connection.write("QUIT\r\n");
+      if (quit_sent) co_await connection.read_reply();
     }
   }
-  connection.shorten_deadline(quit_bound);
-  if (co_await connection.write("QUIT\r\n")) co_await connection.read_reply();
-  co_return finish([&](const std::string& address) { return tempfail(address, target, "no reply"); });
+  // Whoever the server did not answer for (no session, a timeout, the
+  // connection lost) is kept by the MTA for a later try.
+  std::vector<v1::RecipientResult> out;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    out.push_back(results[i] ? *results[i] : tempfail(message.recipients[i], target, broken.empty() ? "no reply" : broken));
+  }
+  co_return out;
 }
 
 }  // namespace mailpipe::mda

@@ -106,8 +106,9 @@ struct Loopback {
     const LmtpTarget target{server_text, *endpoint, timeout};
     LmtpMessage message{&envelope, std::move(recipients), &body};
     std::vector<v1::RecipientResult> results;
+    const std::string lhlo_name = "mda.test";
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      results = co_await deliver_by_lmtp(target, "mda.test", message);
+      results = co_await deliver_by_lmtp(target, lhlo_name, message);
       io.stop();
     }, asio::detached);
     io.run_for(10s);

@@ -235,8 +235,9 @@ TEST(PipeDelivery, MessageArrivesLikeAMaildirFileAndArgumentsAreExpanded) {
   request.set_message("Subject: hi\r\n\r\nbody\r\n");
   asio::io_context io;
   PipeOutcome outcome;
+  const std::string recipient = "bob@example.test";
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    outcome = co_await deliver_by_pipe(target, request, "bob@example.test");
+    outcome = co_await deliver_by_pipe(target, request, recipient);
   }, asio::detached);
   io.run_for(10s);
   EXPECT_EQ(outcome.result.outcome(), v1::DELIVERED) << outcome.result.status().text();
@@ -253,8 +254,9 @@ TEST(PipeDelivery, DashValueIsRefusedWithoutRunningAnything) {
   v1::Deliver request;
   asio::io_context io;
   PipeOutcome outcome;
+  const std::string recipient = "-rf@example.test";
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    outcome = co_await deliver_by_pipe(target, request, "-rf@example.test");
+    outcome = co_await deliver_by_pipe(target, request, recipient);
   }, asio::detached);
   io.run_for(10s);
   EXPECT_EQ(outcome.result.outcome(), v1::PERMFAIL);

@@ -29,6 +29,15 @@ stop() ends it by pid, then any leftover of its processes, even if the test
 failed. Needs root and the Debian dovecot-imapd package (which also made
 the users dovecot and dovenull that its login processes run as).
 MAILPIPE_KEEP_TMP=1 keeps the dir.
+
+LMTP (RFC 2033) as well, for an MDA that hands mail to Dovecot: give
+lmtp_port (a free loopback port, harness.free_port()) and/or lmtp_socket
+(a UNIX socket path, mode 0666) so they are known before start(), e.g. to
+go into the MDA's config. Dovecot then writes the Maildirs itself, as
+nobody: mail_root must exist and belong to nobody. Users are those of
+the passwd-file (the static userdb makes Dovecot ask the passdb whether a
+recipient exists, so an unknown one gets 550 5.1.1). Needs the Debian
+dovecot-lmtpd package too.
 """
 import imaplib
 import os
@@ -42,8 +51,11 @@ DOVECOT = "/usr/sbin/dovecot"
 MAIL_USER, MAIL_GROUP = "nobody", "nogroup"
 
 
-def available():
-    """None if Dovecot IMAP can run here, else why not (for unittest.skip)."""
+def available(lmtp=False):
+    """None if Dovecot IMAP (and with `lmtp` its LMTP server) can run here,
+    else why not (for unittest.skip)."""
+    if lmtp and not os.path.exists("/usr/lib/dovecot/lmtp"):
+        return "Dovecot's lmtp binary missing (apt-get install dovecot-lmtpd)"
     if os.geteuid() != 0:
         return "Dovecot needs root (it reads mail as nobody, logs in as dovenull)"
     if not os.access(DOVECOT, os.X_OK):
@@ -103,16 +115,39 @@ class DovecotImap(ForegroundServer):
     log_name = "dovecot.log"
     output_name = "dovecot.out"  # Dovecot's own output (config errors before it opened its log)
 
-    def __init__(self, mail_root, passwd_file, extra_config=""):
+    def __init__(self, mail_root, passwd_file, extra_config="", lmtp_port=None, lmtp_socket=None):
         super().__init__()
         self.mail_root = os.path.abspath(mail_root)
         self.passwd_file = os.path.abspath(passwd_file)
         self.extra_config = extra_config
+        self.lmtp_port = lmtp_port
+        self.lmtp_socket = os.path.abspath(lmtp_socket) if lmtp_socket else None
+
+    def _lmtp_config(self):
+        if self.lmtp_port is None and self.lmtp_socket is None:
+            return ""
+        listeners = ""
+        if self.lmtp_port is not None:
+            listeners += f"""
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
+  }}"""
+        if self.lmtp_socket is not None:
+            listeners += f"""
+  unix_listener {self.lmtp_socket} {{
+    mode = 0666
+  }}"""
+        return f"""
+service lmtp {{{listeners}
+}}
+"""
 
     def _config(self):
         d, mail = self.dir, self.mail_root
+        lmtp = self.lmtp_port is not None or self.lmtp_socket is not None
         return f"""\
-protocols = imap
+protocols = imap{" lmtp" if lmtp else ""}
 listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
@@ -144,11 +179,12 @@ userdb {{
   driver = static
   args = uid={MAIL_USER} gid={MAIL_GROUP} home={mail}/%d/%n
 }}
+{self._lmtp_config()}
 {self.extra_config}
 """
 
     def start(self, timeout=10.0):
-        reason = available()
+        reason = available(lmtp=self.lmtp_port is not None or self.lmtp_socket is not None)
         if reason:
             raise RuntimeError(reason)
         # Else Dovecot starts fine and only logs "Permission denied" at login.
@@ -173,7 +209,20 @@ userdb {{
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
                 sock.settimeout(2)
-                return sock.recv(100).startswith(b"* OK")
+                if not sock.recv(100).startswith(b"* OK"):
+                    return False
+            if self.lmtp_port is not None:
+                with socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=2) as sock:
+                    sock.settimeout(2)
+                    if not sock.recv(100).startswith(b"220 "):
+                        return False
+            if self.lmtp_socket is not None:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.settimeout(2)
+                    sock.connect(self.lmtp_socket)
+                    if not sock.recv(100).startswith(b"220 "):
+                        return False
+            return True
         except OSError:
             return False
 
