@@ -20,6 +20,8 @@ constexpr std::string_view usage = R"(usage: mailpipectl [--config FILE] [--mta 
   user del ADDRESS             remove a user
       [--passwd-file FILE] [--password-stdin] [--scheme yescrypt|sha512-crypt]
   check CONFIG [--kind msa|mta|mda|ctl]   validate a config file
+  keygen NAME                  a CURVE key pair for a link between hosts:
+                               NAME.key (0600, the key_file) and NAME.pub
 
   --config FILE   mailpipectl's config (default /etc/mailpipe/mailpipectl.conf)
   --mta ENDPOINT  ask this MTA admin socket instead of the configured ones
@@ -36,7 +38,7 @@ struct Row {
   bool argument_optional;
 };
 
-constexpr std::array<Row, 10> commands = {{
+constexpr std::array<Row, 11> commands = {{
     {"queue", "list", Command::queue_list, false, false},
     {"queue", "show", Command::queue_show, true, false},
     {"queue", "flush", Command::queue_flush, true, true},
@@ -47,6 +49,7 @@ constexpr std::array<Row, 10> commands = {{
     {"user", "passwd", Command::user_passwd, true, false},
     {"user", "del", Command::user_del, true, false},
     {"check", "", Command::check, true, false},
+    {"keygen", "", Command::keygen, true, false},
 }};
 
 [[noreturn]] void usage_error(const std::string& message) { throw Failure(Exit::usage, message); }
@@ -170,7 +173,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   const std::string name = std::string(row.group) + (row.verb.empty() ? "" : " ") + std::string(row.verb);
   if (arguments > (row.takes_argument ? 1u : 0u)) usage_error("too many arguments for " + name);
   if (row.takes_argument && arguments == 0 && !row.argument_optional) {
-    usage_error(name + " needs " + (is_user(in.command) ? "an ADDRESS" : in.command == Command::check ? "a CONFIG file" : "a queue ID"));
+    usage_error(name + " needs " + (is_user(in.command)                ? "an ADDRESS"
+                                    : in.command == Command::check  ? "a CONFIG file"
+                                    : in.command == Command::keygen ? "a NAME (e.g. mta1)"
+                                                                    : "a queue ID"));
   }
   if (arguments == 1) in.argument = words[used];
   check_options_fit(in);

@@ -22,11 +22,12 @@ enum class Command {
   user_passwd,
   user_del,
   check,
+  keygen,
 };
 
 struct Invocation {
   Command command = Command::help;
-  std::string argument;  // queue id, address or config file; may be empty (queue flush)
+  std::string argument;  // queue id, address, config file or key name; may be empty (queue flush)
   std::optional<std::string> config_path;  // --config
   std::vector<std::string> mta_endpoints;  // --mta, repeatable
   bool json = false;

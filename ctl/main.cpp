@@ -3,6 +3,7 @@
 //   queue list|show|flush|hold|release|delete   asks every MTA's admin socket
 //   user add|passwd|del                          edits the Dovecot passwd-file
 //   check CONFIG                                 validates an msa/mta/mda/ctl config
+//   keygen NAME                                  writes a CURVE key pair (NAME.key, NAME.pub)
 //
 // Talks to MTAs over their admin_endpoint (a local ipc:// socket whose file
 // permissions are the whole of its authentication: root and admin_group),
@@ -24,6 +25,7 @@
 #include "ctl/command_line.hpp"
 #include "ctl/config_check.hpp"
 #include "ctl/failure.hpp"
+#include "ctl/keygen_command.hpp"
 #include "ctl/queue_commands.hpp"
 #include "ctl/settings.hpp"
 #include "ctl/user_commands.hpp"
@@ -57,6 +59,8 @@ Exit run(const Invocation& invocation) {
       return Exit::ok;
     case Command::check:
       return run_check(invocation);
+    case Command::keygen:
+      return keygen(invocation.argument, std::cout);
     default:
       break;
   }

@@ -1,5 +1,6 @@
 #include "mda/config_check.hpp"
 
+#include "common/transport/curve.hpp"
 #include "mda/delivery_rules.hpp"
 #include "mda/lmtp_connection.hpp"
 #include "mda/pipe_command.hpp"
@@ -67,6 +68,7 @@ bool maildir_unused(const v1::MdaConfig& config) {
 
 void validate(const v1::MdaConfig& config, const ConfigFile& file) {
   file.require(config.has_endpoint(), "endpoint");
+  transport::validate_link(file, "link", config.link(), {config.endpoint()}, true);
   for (int i = 0; i < config.delivery_size(); ++i) check_rule(config, file, i);
   // Without Maildirs (a "*" rule to LMTP or PIPE) there is no mail_root.
   if (!maildir_unused(config)) file.require(config.has_mail_root(), "mail_root");

@@ -26,6 +26,7 @@
 #include "common/durable_file.hpp"
 #include "common/privileges.hpp"
 #include "common/process.hpp"
+#include "common/transport/curve.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
 #include "mda/config_check.hpp"
@@ -51,6 +52,9 @@ void reload(const ProcessArgs& args, v1::MdaConfig& running) {
   }
 }
 
+// The ZAP domain of our CURVE server end (the MTA intake has its own).
+const std::string zap_domain = "mailpipe-mda";
+
 int run(const ProcessArgs& args) {
   v1::MdaConfig config;
   mda::validate(config, ConfigFile::parse(args.config_path, config));
@@ -60,6 +64,8 @@ int run(const ProcessArgs& args) {
   asio::io_context io(1);
   // Before dropping root: it opens /proc/self/fd and may bind a low port.
   metrics::Endpoint metrics(io, config.metrics_listen());
+  // The key file may be readable by root only.
+  const transport::LinkKeys link_keys = transport::load_link_keys(config.link());
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
   if (run_as) {
     if (config.has_mail_root()) {
@@ -80,6 +86,10 @@ int run(const ProcessArgs& args) {
   });
 
   zmq::context_t zmq_context(1);
+  // Admits only the MTAs whose public keys `link` lists.
+  transport::ZapHandler zap(io, zmq_context);
+  zap.allow(zap_domain, link_keys.allowed_clients);
+  transport::warn_if_insecure(config.link(), {config.endpoint()}, "link");
   transport::ZmqServer server(io, zmq_context, config.endpoint(), [&router](v1::Frame request) -> asio::awaitable<v1::Frame> {
     v1::Frame response;
     if (request.has_deliver()) {
@@ -91,11 +101,12 @@ int run(const ProcessArgs& args) {
       status->set_text("This endpoint takes Deliver requests only");
     }
     co_return response;
-  });
+  }, link_keys, zap_domain);
 
   stop_on_signals(io, [&](int signal) {
     log::info("stopping").kv("signal", signal);
     server.close();
+    zap.close();
     metrics.close();
     io.stop();
   });

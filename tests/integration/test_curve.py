@@ -64,11 +64,11 @@ class CurveLinks(ChainTestCase):
 
 
 class PlaintextOffLoopback(unittest.TestCase):
-    def check(self, config_text):
-        path = os.path.join(self.tmp, "mta.conf")
+    def check(self, config_text, process="mta"):
+        path = os.path.join(self.tmp, f"{process}.conf")
         with open(path, "w") as f:
             f.write(config_text)
-        return subprocess.run([os.path.join(BUILD_DIR, "mta", "mta"), "--config", path, "--check"],
+        return subprocess.run([os.path.join(BUILD_DIR, process, process), "--config", path, "--check"],
                               capture_output=True, text=True, timeout=30)
 
     def setUp(self):
@@ -83,6 +83,16 @@ class PlaintextOffLoopback(unittest.TestCase):
         self.assertIn("intake_link: the link to tcp://0.0.0.0:2600 leaves this host", result.stdout + result.stderr)
         result = self.check(base + "intake_link { insecure: true }\nmda_link { insecure: true }\n")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_the_mda_end_too(self):
+        base = f'endpoint: "tcp://10.0.0.9:2601"\nmail_root: "{self.tmp}/mail"\n'
+        result = self.check(base, "mda")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("link: the link to tcp://10.0.0.9:2601 leaves this host", result.stdout + result.stderr)
+        result = self.check(base + 'link { key_file: "/nonexistent.key" }\n', "mda")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("allowed_client_key", result.stdout + result.stderr)
+        self.assertEqual(self.check(base + "link { insecure: true }\n", "mda").returncode, 0)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import re
 import shutil
 import smtplib
 import socket
+import subprocess
 import ssl
 import tempfile
 import threading
@@ -44,24 +45,16 @@ HOSTS = ["msa", "mta1", "mta2", "mda", "dns", "sink"]
 INTAKE_PORT, MDA_PORT, SUBMISSION_PORT = 2600, 2601, 465
 LOCAL, REMOTE = "demo@example.test", "someone@remote.test"
 TOKEN = re.compile(rb"\nSubject: multihost-(\d+)\r?\n")
-PROTO_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto", "config.proto")
+MAILPIPECTL = os.path.join(BUILD_DIR, "ctl", "mailpipectl")
 
 
-def mda_has_link():
-    """Whether MdaConfig has its server-end `link` (LinkSecurity) yet."""
-    with open(PROTO_CONFIG) as f:
-        text = f.read()
-    block = re.search(r"message MdaConfig \{(.*?)\n\}", text, re.S)
-    return bool(block and re.search(r"LinkSecurity\s+link\s*=", block.group(1)))
-
-
-def write_key_pair(path):
-    """A CurveKeyFile as `mailpipectl keygen` writes it; returns the public key."""
-    public, secret = zmq.curve_keypair()
-    with open(path, "w") as f:
-        f.write(f'public_key: "{public.decode()}"\nsecret_key: "{secret.decode()}"\n')
-    os.chmod(path, 0o600)
-    return public.decode()
+def write_key_pair(path_without_suffix):
+    """`mailpipectl keygen`: NAME.key for the process, NAME.pub for its
+    peers; returns the public key as NAME.pub holds it."""
+    subprocess.run([MAILPIPECTL, "keygen", path_without_suffix], check=True, capture_output=True, timeout=10)
+    assert os.stat(path_without_suffix + ".key").st_mode & 0o777 == 0o600
+    with open(path_without_suffix + ".pub") as f:
+        return f.read().strip()
 
 
 class MultiHost(unittest.TestCase):
@@ -87,14 +80,12 @@ class MultiHost(unittest.TestCase):
         self._problems_before = self._problem_count()
         self.addCleanup(self._show_logs_on_failure)
         self.addCleanup(self._stop_all)  # runs first: logs are complete when shown
-        self.mda_curve = mda_has_link()
         self._make_keys_and_configs()
         self.start_dns()
         self.start_sink()
         for name in ("mda", "mta1", "mta2", "msa"):
             self.start(name)
-        print(f"\nsetup_s={time.monotonic() - started:.1f} subnet={self.net.subnet}"
-              f" mda_curve={'yes' if self.mda_curve else 'NO (MdaConfig.link missing)'}")
+        print(f"\nsetup_s={time.monotonic() - started:.1f} subnet={self.net.subnet}")
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -107,7 +98,7 @@ class MultiHost(unittest.TestCase):
             shutil.copy(os.path.join(_shared_material(), name), self.path(name))
         # One intake key pair for both MTAs: the MSA's mta_link has one
         # server_public_key for all of its mta_endpoints.
-        self.keys = {name: write_key_pair(self.path(f"{name}.key"))
+        self.keys = {name: write_key_pair(self.path(name))
                      for name in ("msa", "mta-intake", "mta1", "mta2", "mda")}
         k, ip = self.keys, self.ip
         configs = {"msa": f"""
@@ -122,13 +113,9 @@ submit_timeout_ms: 10000
 mta_attempt_timeout_ms: 2000
 mta_down_ms: 1000
 """}
-        if self.mda_curve:
-            mda_link = lambda n: f'mda_link {{ key_file: "{self.path(n + ".key")}" server_public_key: "{k["mda"]}" }}'
-            link = (f'link {{ key_file: "{self.path("mda.key")}" allowed_client_key: "{k["mta1"]}" '
-                    f'allowed_client_key: "{k["mta2"]}" }}')
-        else:
-            mda_link = lambda n: "mda_link { insecure: true }"
-            link = ""
+        mda_link = lambda n: f'mda_link {{ key_file: "{self.path(n + ".key")}" server_public_key: "{k["mda"]}" }}'
+        link = (f'link {{ key_file: "{self.path("mda.key")}" allowed_client_key: "{k["mta1"]}" '
+                f'allowed_client_key: "{k["mta2"]}" }}')
         for n in ("mta1", "mta2"):
             configs[n] = f"""
 hostname: "{n}.example.test"
@@ -392,8 +379,6 @@ hostname: "mda.example.test"
             plain.request(submit=pb.Submit(envelope=envelope, message=message))
 
         with self.subTest("the MDA refuses a client it does not list"):
-            if not self.mda_curve:
-                self.skipTest("MdaConfig has no `link` yet: the MDA takes Deliver from anyone in plaintext")
             mda = f"tcp://{self.ip('mda')}:{MDA_PORT}"
             deliver = pb.Deliver(delivery_id="forged.1", envelope=envelope,
                                  recipients=[pb.DeliveryRecipient(address="intruder@example.test")], message=message)
