@@ -1,0 +1,315 @@
+"""The two systems compare.py measures, each in its own temp dir, started
+and stopped by pid:
+
+- Mailpipe: mda, mta (with its inbound MX listener) and msa from the build
+  dir, configured like tests/integration/harness.Chain, with the limits a
+  benchmark needs raised (max_connections, max_connections_per_client,
+  max_recipients); everything else (fsync everywhere, delivery
+  concurrency, retry policy) as shipped.
+- PostfixBench: Debian's Postfix with its defaults (it fsyncs queue files
+  and Maildir files), its smtpd on a loopback port, virtual(8) delivery to
+  Maildirs for the local domain, and a transport map sending the relay
+  domain to an smtp-sink. Only what a hermetic run needs is changed: no
+  chroot, no peer name lookups (there is no DNS for 127.0.1.x), its own
+  queue and log.
+
+Both serve the same users in example.test (Maildirs made beforehand so
+the load generator can watch their new/), and relay sink.test.
+"""
+import os
+import pwd
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from harness import free_port, wait_until  # noqa: E402
+from postfix_server import POSTFIX, daemon_directory  # noqa: E402
+from servers import ForegroundServer, _processes_of  # noqa: E402
+
+LOCAL_DOMAIN = "example.test"
+RELAY_DOMAIN = "sink.test"
+USERS = ["demo", "bob", "carol", "dave"]
+PASSWORD = "demo"  # everyone's, for the MSA run (AUTH as demo)
+# Raised for the benchmark (defaults: 1000, 20, 100): 10,000 idle sessions,
+# and a load from few source addresses must not hit a per-client limit.
+BENCH_LIMITS = "limits { max_connections: 20000 max_connections_per_client: 20000 max_recipients: 1000 }"
+# prlimit --nofile for the MSA (idle run: 10,000 sessions): as many as
+# this process may give (a container may not allow raising the hard limit).
+MSA_OPEN_FILES = min(30000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+
+
+def cpu_seconds(pids):
+    """utime+stime+cutime+cstime of each pid (children reaped by it count)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+def make_material(directory):
+    """Self-signed certificate, Dovecot passwd-file, a password file."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-keyout", os.path.join(directory, "key.pem"),
+         "-out", os.path.join(directory, "cert.pem")], check=True, capture_output=True, timeout=60)
+    hashed = subprocess.run(["openssl", "passwd", "-6", PASSWORD], check=True, capture_output=True,
+                            text=True, timeout=30).stdout.strip()
+    with open(os.path.join(directory, "passwd"), "w") as f:
+        for user in USERS:
+            f.write(f"{user}@{LOCAL_DOMAIN}:{{SHA512-CRYPT}}{hashed}\n")
+    with open(os.path.join(directory, "password"), "w") as f:
+        f.write(PASSWORD + "\n")
+
+
+def make_maildirs(root, owner_uid=0, owner_gid=0):
+    paths = []
+    for user in USERS:
+        maildir = os.path.join(root, LOCAL_DOMAIN, user)
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+        for path in (root, os.path.join(root, LOCAL_DOMAIN), maildir,
+                     *(os.path.join(maildir, sub) for sub in ("tmp", "new", "cur"))):
+            os.chown(path, owner_uid, owner_gid)
+        paths.append(maildir)
+    return paths
+
+
+def empty_dirs(paths):
+    for path in paths:
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+
+
+class Mailpipe:
+    """msa + mta (MX on) + mda from build_dir, in `directory`."""
+
+    def __init__(self, directory, build_dir, material, dns_spec, sink_port):
+        self.dir = directory
+        self.build_dir = build_dir
+        self.material = material
+        self.processes = {}
+        self.ports = {name: free_port() for name in ("starttls", "implicit", "intake", "mda", "mx")}
+        self.maildirs = make_maildirs(self.path("mail"))
+        self._write_configs(dns_spec, sink_port)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def _write_configs(self, dns_spec, sink_port):
+        p, m = self.ports, self.material
+        tls = f'tls {{ cert_file: "{m}/cert.pem" key_file: "{m}/key.pem" }}'
+        configs = {
+            "msa": f"""
+hostname: "msa.bench.test"
+listen {{ address: "127.0.0.1:{p['starttls']}" tls: STARTTLS }}
+listen {{ address: "127.0.0.1:{p['implicit']}" tls: IMPLICIT }}
+{tls}
+passwd_file: "{m}/passwd"
+mta_endpoint: "tcp://127.0.0.1:{p['intake']}"
+{BENCH_LIMITS}
+""",
+            "mta": f"""
+hostname: "mta.bench.test"
+intake_endpoint: "tcp://127.0.0.1:{p['intake']}"
+mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
+spool_dir: "{self.path('spool')}"
+local_domain: "{LOCAL_DOMAIN}"
+passwd_file: "{m}/passwd"
+dns {{ server: "{dns_spec}" timeout_ms: 1000 tries: 2 }}
+outbound {{ port: {sink_port} }}
+mx {{
+  listen {{ address: "127.0.0.1:{p['mx']}" }}
+  {tls}
+  relay_domain: "{RELAY_DOMAIN}"
+  {BENCH_LIMITS}
+}}
+""",
+            "mda": f"""
+endpoint: "tcp://127.0.0.1:{p['mda']}"
+mail_root: "{self.path('mail')}"
+hostname: "mda.bench.test"
+""",
+        }
+        for name, text in configs.items():
+            with open(self.path(f"{name}.conf"), "w") as f:
+                f.write(text)
+
+    def log(self, name):
+        try:
+            with open(self.path(f"{name}.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def start(self):
+        for name in ("mda", "mta", "msa"):
+            command = [os.path.join(self.build_dir, name, name), "--config", self.path(f"{name}.conf")]
+            if name == "msa":
+                command = ["prlimit", f"--nofile={MSA_OPEN_FILES}:{MSA_OPEN_FILES}", "--"] + command
+            with open(self.path(f"{name}.log"), "a") as log:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[name] = process
+            if not wait_until(lambda: "event=ready" in self.log(name) or process.poll() is not None, 15) \
+                    or process.poll() is not None:
+                raise RuntimeError(f"mailpipe {name} did not start:\n{self.log(name)}")
+
+    def pids(self):
+        return [p.pid for p in self.processes.values() if p.poll() is None]
+
+    def pid(self, name):
+        return self.processes[name].pid
+
+    def queue_empty(self):
+        spool = self.path("spool")
+        return not any(name.endswith(".msg") for name in os.listdir(spool)) if os.path.isdir(spool) else True
+
+    def stop(self):
+        for name in ("msa", "mta", "mda"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+MASTER_CF = """\
+127.0.0.1:{port} inet n - n - - smtpd
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+pickup unix n - n 60 1 pickup
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+virtual unix - n n - - virtual
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+
+class PostfixBench(ForegroundServer):
+    """Postfix as an MX for example.test (virtual Maildirs) that relays
+    sink.test to smtp-sink at sink_address:sink_port."""
+
+    log_name = "postfix.log"
+    output_name = "master.out"
+
+    def __init__(self, sink_address, sink_port):
+        super().__init__()
+        self.sink = f"[{sink_address}]:{sink_port}"
+        self.maildirs = []
+
+    def _main_cf(self):
+        d = self.dir
+        nobody = pwd.getpwnam("nobody")
+        return f"""\
+compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix.bench.test
+mydomain = bench.test
+myorigin = $myhostname
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = {d}/postfix.log
+maillog_file_prefixes = {d}
+virtual_mailbox_domains = {LOCAL_DOMAIN}
+virtual_mailbox_base = {d}/mail
+virtual_mailbox_maps = texthash:{d}/vmailbox
+virtual_uid_maps = static:{nobody.pw_uid}
+virtual_gid_maps = static:{nobody.pw_gid}
+relay_domains = {RELAY_DOMAIN}
+transport_maps = texthash:{d}/transport
+# Hermetic, not faster: there is no DNS here, so no reverse lookups of
+# clients and no MX lookups (the transport map names the sink's address).
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+biff = no
+"""
+
+    def start(self, timeout=20.0):
+        self._make_dir("mailpipe-bench-postfix-")
+        self.port = free_port()
+        for sub in ("queue", "data"):
+            os.makedirs(self.path(sub))
+        postfix = pwd.getpwnam("postfix")
+        os.chown(self.path("data"), postfix.pw_uid, postfix.pw_gid)
+        nobody = pwd.getpwnam("nobody")
+        self.maildirs = make_maildirs(self.path("mail"), nobody.pw_uid, nobody.pw_gid)
+        files = {
+            "main.cf": self._main_cf(),
+            "master.cf": MASTER_CF.format(port=self.port),
+            "vmailbox": "".join(f"{u}@{LOCAL_DOMAIN} {LOCAL_DOMAIN}/{u}/\n" for u in USERS),
+            "transport": f"{RELAY_DOMAIN} smtp:{self.sink}\n",
+        }
+        for name, text in files.items():
+            with open(self.path(name), "w") as f:
+                f.write(text)
+        # Postfix pauses for a config file changed in the last second.
+        past = time.time() - 60
+        for name in files:
+            os.utime(self.path(name), (past, past))
+        check = subprocess.run([POSTFIX, "-c", self.dir, "check"], capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            raise RuntimeError(f"postfix check failed:\n{check.stdout}{check.stderr}")
+        master = os.path.join(daemon_directory(self.dir), "master")
+        self._spawn([master, "-c", self.dir, "-d"])
+        self._wait_ready(self._banner, timeout, "postfix master")
+        return self
+
+    def _banner(self):
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                s.settimeout(2)
+                return s.recv(512).startswith(b"220")
+        except OSError:
+            return False
+
+    def pids(self):
+        """The master and every daemon it started (they share its session)."""
+        if self.process is None:
+            return []
+        return _processes_of(self.dir, self.process.pid)
+
+    def queue_empty(self):
+        for sub in ("incoming", "active", "deferred", "maildrop"):
+            path = self.path("queue", sub)
+            for _, _, files in os.walk(path):
+                if files:
+                    return False
+        return True
