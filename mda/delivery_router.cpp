@@ -27,8 +27,10 @@ const char* method_name(v1::DeliveryMethod method) {
   }
 }
 
-DeliveryRouter::DeliveryRouter(const v1::MdaConfig& config, std::string hostname, Observer observer)
-    : rules_(config.delivery()),
+DeliveryRouter::DeliveryRouter(const v1::MdaConfig& config, std::string hostname, Observer observer,
+                               BlockingWork* work)
+    : work_(work),
+      rules_(config.delivery()),
       hostname_(hostname),
       maildir_({config.mail_root(), std::move(hostname)}),
       observer_(std::move(observer)) {
@@ -96,16 +98,25 @@ asio::awaitable<v1::DeliverReply> DeliveryRouter::deliver(const v1::Deliver& req
   std::vector<int> route_of(static_cast<std::size_t>(count));
   // LMTP recipients by server (and bound): each group is one transaction.
   std::map<std::pair<std::string, uint32_t>, std::vector<int>> lmtp_groups;
+  std::vector<int> maildir_members;
   for (int i = 0; i < count; ++i) {
     const std::string& address = request.recipients(i).address();
     route_of[i] = route_for(address);
     if (route_of[i] < 0) {
-      results[i] = maildir_.deliver_to(request, address);
-      report(request, nullptr, *results[i], nullptr);
+      maildir_members.push_back(i);
     } else if (routes_[route_of[i]].method == v1::LMTP) {
       const LmtpTarget& target = routes_[route_of[i]].lmtp;
       lmtp_groups[{target.server, static_cast<uint32_t>(target.timeout.count())}].push_back(i);
     }
+  }
+  if (!maildir_members.empty()) {
+    // One job on a worker; `request` and `results` stay untouched here
+    // until it is done.
+    co_await run_blocking(work_, [this, &request, &maildir_members, &results] {
+      for (int i : maildir_members) results[i] = maildir_.deliver_to(request, request.recipients(i).address());
+      return true;
+    });
+    for (int i : maildir_members) report(request, nullptr, *results[i], nullptr);
   }
   for (const auto& [key, members] : lmtp_groups) {
     const Route& route = routes_[route_of[members.front()]];

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/blocking_work.hpp"
 #include "config.pb.h"
 #include "mailpipe.pb.h"
 #include "mda/lmtp_client.hpp"
@@ -33,7 +34,10 @@ class DeliveryRouter final {
   // Resolves every rule's server and user. Throws std::runtime_error naming
   // the rule when one cannot work here (an unknown user, or a user other
   // than ours while we are not root): better at start than at each message.
-  DeliveryRouter(const v1::MdaConfig& config, std::string hostname, Observer observer = {});
+  // Maildir writes run on `work` when given (off the event loop, so the
+  // fsyncs of concurrent Deliver requests overlap), else on the loop.
+  DeliveryRouter(const v1::MdaConfig& config, std::string hostname, Observer observer = {},
+                 BlockingWork* work = nullptr);
 
   asio::awaitable<v1::DeliverReply> deliver(const v1::Deliver& request) const;
 
@@ -48,6 +52,7 @@ class DeliveryRouter final {
   void report(const v1::Deliver& request, const Route* route, const v1::RecipientResult& result,
               const ChildResult* run) const;
 
+  BlockingWork* work_;
   google::protobuf::RepeatedPtrField<v1::DeliveryRule> rules_;
   std::vector<Route> routes_;  // one per rule
   std::string hostname_;       // LHLO name

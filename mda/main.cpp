@@ -22,6 +22,7 @@
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/blocking_work.hpp"
 #include "common/metrics/endpoint.hpp"
 #include "common/durable_file.hpp"
 #include "common/privileges.hpp"
@@ -78,12 +79,14 @@ int run(const ProcessArgs& args) {
   }
   const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
   auto& registry = metrics.registry();
+  // fsyncs off the loop; declared after io: stopped first.
+  BlockingWork blocking;
   const mda::DeliveryRouter router(config, hostname, [&registry](v1::DeliveryMethod method, const v1::RecipientResult& result) {
     const std::string outcome = v1::Outcome_Name(result.outcome());
     registry.counter("mailpipe_mda_recipients_total", "Deliveries per recipient, by outcome", {{"outcome", outcome}}).inc();
     registry.counter("mailpipe_mda_recipients_by_method_total", "Deliveries per recipient, by method and outcome",
                      {{"method", mda::method_name(method)}, {"outcome", outcome}}).inc();
-  });
+  }, &blocking);
 
   zmq::context_t zmq_context(1);
   // Admits only the MTAs whose public keys `link` lists.

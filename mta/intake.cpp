@@ -57,8 +57,8 @@ const char* unresolved_reason(Resolution::Kind kind) {
 
 }  // namespace
 
-Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver)
-    : spool_(spool), queue_(queue), resolver_(resolver) {}
+Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver, BlockingWork* work)
+    : spool_(spool), queue_(queue), resolver_(resolver), work_(work) {}
 
 std::optional<smtp::Reply> Intake::expand_recipients(v1::Envelope& envelope) const {
   google::protobuf::RepeatedPtrField<v1::Recipient> expanded;
@@ -103,7 +103,8 @@ std::optional<smtp::Reply> Intake::expand_recipients(v1::Envelope& envelope) con
 asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
   v1::Frame response;
   if (request.has_submit()) {
-    *response.mutable_submit_reply() = submit(std::move(*request.mutable_submit()));
+    v1::SubmitReply reply = co_await submit(std::move(*request.mutable_submit()));
+    *response.mutable_submit_reply() = std::move(reply);
   } else {
     *response.mutable_error()->mutable_status() =
         smtp::replies::make(502, "5.5.1", "This endpoint takes Submit requests only").to_status();
@@ -111,7 +112,7 @@ asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
   co_return response;
 }
 
-v1::SubmitReply Intake::submit(v1::Submit submit) {
+asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
   v1::Envelope& envelope = *submit.mutable_envelope();
   // One id follows the mail from the front end on; a front end that did not
   // pick a usable one gets a fresh id (never trust it as a file name).
@@ -124,24 +125,27 @@ v1::SubmitReply Intake::submit(v1::Submit submit) {
   const std::string queue_id = envelope.queue_id();
   if (auto refusal = check_envelope(envelope)) {
     log::warning("submit_refused").kv("queue_id", queue_id).kv("dsn", refusal->enhanced).kv("reason", refusal->text);
-    return answer(queue_id, *refusal);
+    co_return answer(queue_id, *refusal);
   }
   if (envelope.received_unix_ms() <= 0) envelope.set_received_unix_ms(unix_ms_now());
-  if (auto refusal = expand_recipients(envelope)) return answer(queue_id, *refusal);
+  if (auto refusal = expand_recipients(envelope)) co_return answer(queue_id, *refusal);
 
   v1::SpoolMessage spooled;
   *spooled.mutable_envelope() = envelope;
   spooled.set_message(std::move(*submit.mutable_message()));
-  if (auto error = spool_.commit(queue_id, spooled)) {
+  // `spooled` stays untouched in this frame while a worker writes it.
+  const std::optional<IoError> error =
+      co_await run_blocking(work_, [this, &queue_id, &spooled] { return spool_.commit(queue_id, spooled); });
+  if (error) {
     const bool full = error->err == ENOSPC || error->err == EDQUOT;
     log::error("spool_write_failed").kv("queue_id", queue_id).kv("error", error->what);
-    return answer(queue_id, full ? smtp::replies::queue_full() : smtp::replies::queue_unavailable());
+    co_return answer(queue_id, full ? smtp::replies::queue_full() : smtp::replies::queue_unavailable());
   }
   log::info("queued").kv("queue_id", queue_id).kv("from", envelope.mail_from())
       .kv("nrcpt", envelope.recipients_size()).kv("size", spooled.message().size())
       .kv("client", envelope.client_address()).kv("user", envelope.authenticated_user());
   queue_.add(queue_id, envelope, initial_state(spooled, envelope.received_unix_ms()));
-  return answer(queue_id, smtp::replies::queued(queue_id));
+  co_return answer(queue_id, smtp::replies::queued(queue_id));
 }
 
 }  // namespace mailpipe::mta

@@ -12,6 +12,7 @@
 #include <asio.hpp>
 #include <optional>
 
+#include "common/blocking_work.hpp"
 #include "common/smtp/reply.hpp"
 #include "mailpipe.pb.h"
 #include "mta/queue_runner.hpp"
@@ -22,11 +23,13 @@ namespace mailpipe::mta {
 
 class Intake final {
  public:
-  Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver);
+  // The spool writes run on `work` when given (off the event loop, so the
+  // fsyncs of concurrent submissions overlap), else on the loop.
+  Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver, BlockingWork* work = nullptr);
 
   asio::awaitable<v1::Frame> handle(v1::Frame request);
-  // The answer to one Submit (public for tests).
-  v1::SubmitReply submit(v1::Submit submit);
+  // The answer to one Submit, once the message is durable (or refused).
+  asio::awaitable<v1::SubmitReply> submit(v1::Submit submit);
 
  private:
   // nullopt, or the refusal when the aliases loop for a recipient.
@@ -35,6 +38,7 @@ class Intake final {
   Spool& spool_;
   QueueRunner& queue_;
   const RecipientResolver& resolver_;
+  BlockingWork* work_;
 };
 
 }  // namespace mailpipe::mta

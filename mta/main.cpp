@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "common/auth/passwd_file.hpp"
+#include "common/blocking_work.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/metrics/endpoint.hpp"
@@ -167,6 +168,9 @@ int run(const ProcessArgs& args) {
   if (run_as) give_to(config.spool_dir(), *run_as, true);  // files an earlier run as root wrote
 
   asio::io_context io(1);
+  // fsyncs off the loop; stopped (running writes finished) before the
+  // io_context and the spool go.
+  BlockingWork blocking;
   metrics::Endpoint metrics(io, config.metrics_listen());
   mta::MtaMetrics mta_metrics(metrics.registry());
   smtp::SmtpMetrics mx_metrics(metrics.registry(), "mx");
@@ -182,7 +186,8 @@ int run(const ProcessArgs& args) {
   mta::MxResolver mx_resolver(io, config.dns());
   mta::RemoteCourier smtp_courier(io, config, mx_resolver);
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, recipients, config);
-  mta::Intake intake(spool, queue, recipients);
+  mta::Intake intake(spool, queue, recipients, &blocking);
+  queue.set_blocking_work(&blocking);
   mta::BounceSender bounces(spool, queue, config, hostname);
   smtp_courier.set_metrics(&mta_metrics);
   queue.set_metrics(&mta_metrics);

@@ -24,7 +24,7 @@ asio::awaitable<smtp::Reply> MxReceiver::accept(const smtp::SessionInfo& session
   submit.set_message(std::move(stored));
   const std::size_t size = submit.message().size();
 
-  const v1::SubmitReply answer = intake_.submit(std::move(submit));
+  const v1::SubmitReply answer = co_await intake_.submit(std::move(submit));
   const smtp::Reply reply = smtp::Reply::from_status(answer.status());
   auto line = reply.positive() ? log::info("received") : log::warning("receive_failed");
   line.kv("queue_id", answer.queue_id()).kv("from", transaction.from.str())

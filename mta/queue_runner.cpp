@@ -252,20 +252,42 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
             .kv("reason", "the DSN could not be queued; the recipient is tried again later");
       }
     }
-    if (auto error = spool_.save_state(queue_id, entry.state)) {
+  }
+  const bool finished = std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final);
+  // Off the event loop: the fsyncs of concurrent attempts overlap. The
+  // entry stays in_flight meanwhile (no operator delete); `snapshot` is
+  // what the worker writes, so the loop may change the entry (hold).
+  const v1::SpoolState snapshot = entry.state;
+  std::optional<IoError> removal;
+  if (finished) {
+    // No state written for a message about to go: its removal need not be
+    // durable either. A crash that loses it delivers the message again
+    // (the window DESIGN rule 1 already has between a delivery and its
+    // record), so the two directory fsyncs are not worth their time.
+    removal = co_await run_blocking(work_, [this, &queue_id] { return spool_.remove(queue_id, false); });
+  }
+  if (!finished || removal) {
+    if (removal) log::error("spool_remove_failed").kv("queue_id", queue_id).kv("error", removal->what);
+    const std::optional<IoError> error =
+        co_await run_blocking(work_, [this, &queue_id, &snapshot] { return spool_.save_state(queue_id, snapshot); });
+    if (error) {
       // The attempt happened but its record did not stick: on restart the
       // recipients are tried again (a duplicate, never a loss).
       log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
     }
   }
+  if (!finished && entry.state.held() != snapshot.held()) {
+    // An operator's hold or release while the worker wrote: theirs is newer.
+    if (auto error = spool_.save_state(queue_id, entry.state)) {
+      log::error("spool_state_write_failed").kv("queue_id", queue_id).kv("error", error->what);
+    }
+  }
   entry.in_flight = false;
   --active_;
-  if (std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final)) {
-    if (auto error = spool_.remove(queue_id)) {
-      log::error("spool_remove_failed").kv("queue_id", queue_id).kv("error", error->what);
-    } else {
-      log::info("removed").kv("queue_id", queue_id);
-    }
+  if (finished) {
+    // Even when the files stay (logged above): nothing is left to do, and
+    // the saved state says so after a restart.
+    if (!removal) log::info("removed").kv("queue_id", queue_id);
     entries_.erase(queue_id);
   }
   kick();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/blocking_work.hpp"
 #include "config.pb.h"
 
 #include "mta/courier.hpp"
@@ -42,6 +43,8 @@ class QueueRunner final {
                                        const std::vector<v1::RecipientProgress>& bounced)>;
   void set_on_bounced(OnBounced on_bounced) { on_bounced_ = std::move(on_bounced); }
   void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
+  // Where the spool writes after an attempt run; none: on the event loop.
+  void set_blocking_work(BlockingWork* work) { work_ = work; }
 
   // Takes a message that is durable in the spool. A queue id already known
   // is ignored (a resubmission after a lost acknowledgement).
@@ -104,6 +107,7 @@ class QueueRunner final {
   bool kicked_ = false;
   MtaMetrics* metrics_ = nullptr;  // something changed since the scan began
   bool stopped_ = false;
+  BlockingWork* work_ = nullptr;
 };
 
 }  // namespace mailpipe::mta

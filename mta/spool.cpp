@@ -1,6 +1,7 @@
 #include "mta/spool.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -61,10 +62,17 @@ std::optional<IoError> Spool::save_state(const std::string& queue_id, const v1::
   return write_file_durably(dir_, queue_id + std::string(state_suffix), state.SerializeAsString());
 }
 
-std::optional<IoError> Spool::remove(const std::string& queue_id) {
+std::optional<IoError> Spool::remove(const std::string& queue_id, bool durable) {
   if (auto error = check_id(dir_, queue_id)) return error;
-  if (auto error = remove_file_durably(dir_, queue_id + std::string(state_suffix))) return error;
-  return remove_file_durably(dir_, queue_id + std::string(message_suffix));
+  for (std::string_view suffix : {state_suffix, message_suffix}) {
+    const std::string name = queue_id + std::string(suffix);
+    if (durable) {
+      if (auto error = remove_file_durably(dir_, name)) return error;
+    } else if (::unlink((dir_ + "/" + name).c_str()) != 0 && errno != ENOENT) {
+      return io_error("unlink", dir_ + "/" + name, errno);
+    }
+  }
+  return std::nullopt;
 }
 
 std::variant<SpooledMessage, IoError> Spool::load(const std::string& queue_id) const {

@@ -34,7 +34,10 @@ class Spool final {
   std::optional<IoError> save_state(const std::string& queue_id, const v1::SpoolState& state);
   // Removes .state then .msg: a crash in between leaves a message that is
   // delivered again (duplicate), never a state without its message.
-  std::optional<IoError> remove(const std::string& queue_id);
+  // `durable`: the directory is fsync'd after each unlink, so the removal
+  // survives a crash (an operator's delete); without, a crash may bring
+  // the message back (delivered again: for a message that was delivered).
+  std::optional<IoError> remove(const std::string& queue_id, bool durable = true);
   std::variant<SpooledMessage, IoError> load(const std::string& queue_id) const;
   // At start-up: removes leftover temporary files and orphan states, moves
   // messages that do not parse to corrupt/, skips (and logs) files whose
