@@ -117,6 +117,12 @@ for proc in "${PROCESSES[@]}"; do
   fi
   rm -f "$VAR/log/$proc.check"
 done
+# mailpipectl --config var/etc/mailpipectl.conf queue list | user add ...
+cat >"$VAR/etc/mailpipectl.conf" <<CTL
+# Made by deploy/run-local.sh for the demo's mailpipectl (CtlConfig in proto/config.proto).
+mta_admin_endpoint: "ipc://$VAR/run/mta-admin.sock"
+passwd_file: "$VAR/etc/passwd"
+CTL
 
 if ! $detach; then
   # From here on Ctrl-C stops whatever has been started, in order.
@@ -161,6 +167,8 @@ mailpipe is running. Send a first mail:
         --from demo@example.test --to demo@example.test
 
 It lands in var/mail/example.test/demo/new/. Logs: var/log/{msa,mta,mda}.log
+The queue: $BUILD_DIR/ctl/mailpipectl --config var/etc/mailpipectl.conf queue list
+Metrics: curl http://127.0.0.1:9301/metrics (msa), :9302 (mta), :9303 (mda)
 
 Or be another server delivering to our MX (no AUTH; unknown users get 550):
 

@@ -3,13 +3,6 @@
 namespace mailpipe::smtp {
 namespace {
 
-// The stream needs a context even when TLS is never offered; this one is
-// never used for a handshake.
-asio::ssl::context& unused_context() {
-  static asio::ssl::context context(asio::ssl::context::tls_server);
-  return context;
-}
-
 std::string address_of(const asio::ip::tcp::socket& socket) {
   asio::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -24,22 +17,25 @@ std::string address_of(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context)
-    : tls_context_(std::move(tls_context)),
-      stream_(std::move(socket), tls_context_ ? *tls_context_ : unused_context()),
-      peer_address_(address_of(stream_.next_layer())) {}
+    : tls_context_(std::move(tls_context)), socket_(std::move(socket)), peer_address_(address_of(socket_)) {}
 
 asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer, asio::error_code& ec) {
   auto token = asio::redirect_error(asio::use_awaitable, ec);
-  if (tls_) co_return co_await stream_.async_read_some(buffer, token);
-  co_return co_await stream_.next_layer().async_read_some(buffer, token);
+  std::size_t n = 0;
+  if (tls_) {
+    n = co_await tls_stream_->async_read_some(buffer, token);
+  } else {
+    n = co_await socket_.async_read_some(buffer, token);
+  }
+  co_return n;
 }
 
 asio::awaitable<void> Connection::write_all(std::string_view bytes, asio::error_code& ec) {
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   if (tls_) {
-    co_await asio::async_write(stream_, asio::buffer(bytes), token);
+    co_await asio::async_write(*tls_stream_, asio::buffer(bytes), token);
   } else {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), token);
+    co_await asio::async_write(socket_, asio::buffer(bytes), token);
   }
 }
 
@@ -48,14 +44,15 @@ asio::awaitable<void> Connection::handshake(asio::error_code& ec) {
     ec = asio::error::operation_not_supported;
     co_return;
   }
-  co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  if (!tls_stream_) tls_stream_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
+  co_await tls_stream_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) tls_ = true;
 }
 
 void Connection::close() {
   asio::error_code ignored;
-  stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  stream_.next_layer().close(ignored);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace mailpipe::smtp

@@ -16,10 +16,15 @@ class Connection final {
   // `tls_context` may be null (no TLS); shared so that a reload (SIGHUP)
   // can bring a new certificate while this connection keeps its own.
   Connection(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls_context);
+  // Movable only before the handshake: the TLS stream refers to socket_.
+  Connection(Connection&& other) noexcept
+      : tls_context_(std::move(other.tls_context_)), socket_(std::move(other.socket_)),
+        peer_address_(std::move(other.peer_address_)) {}
+  Connection& operator=(Connection&&) = delete;
 
   bool tls_available() const { return tls_context_ != nullptr; }
   bool tls_active() const { return tls_; }
-  tls::SessionInfo tls_info() { return tls::describe(tls_ ? stream_.native_handle() : nullptr); }
+  tls::SessionInfo tls_info() { return tls::describe(tls_ ? tls_stream_->native_handle() : nullptr); }
   const std::string& peer_address() const { return peer_address_; }
 
   // Errors come back in `ec`; end of stream is asio::error::eof.
@@ -30,7 +35,11 @@ class Connection final {
 
  private:
   std::shared_ptr<asio::ssl::context> tls_context_;
-  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  asio::ip::tcp::socket socket_;
+  // Made at the handshake: an idle or plaintext session does not carry
+  // OpenSSL's state and the stream's two 17 KB record buffers (10,000 idle
+  // sessions would hold 400 MB of them).
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream_;
   bool tls_ = false;
   std::string peer_address_;
 };
