@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace mailpipe {
 namespace {
@@ -47,7 +50,9 @@ std::optional<IoError> write_all_and_sync(int fd, std::string_view data, const s
   return std::nullopt;
 }
 
-std::optional<IoError> fsync_directory(const std::string& dir) {
+namespace {
+
+std::optional<IoError> fsync_directory_now(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("open", dir, errno);
   const int rc = ::fsync(fd);
@@ -55,6 +60,49 @@ std::optional<IoError> fsync_directory(const std::string& dir) {
   ::close(fd);
   if (rc != 0) return io_error("fsync", dir, err);
   return std::nullopt;
+}
+
+// Group commit of one directory's fsyncs. Callers ask after their own
+// change (a rename, a link); an fsync that starts after that covers it,
+// so while one runs, every caller that arrives waits for the next one,
+// and that single fsync answers them all.
+struct DirectoryFlush {
+  uint64_t requested = 0;  // callers so far
+  uint64_t completed = 0;  // callers covered by a finished fsync
+  bool running = false;
+  std::optional<IoError> result;  // of the last finished fsync
+  int users = 0;                  // callers inside; the entry goes with the last
+  std::condition_variable done;
+};
+std::mutex flush_mutex;
+std::map<std::string, DirectoryFlush> flushes;  // by directory path
+
+}  // namespace
+
+std::optional<IoError> fsync_directory(const std::string& dir) {
+  std::unique_lock lock(flush_mutex);
+  DirectoryFlush& flush = flushes[dir];  // map nodes stay where they are
+  ++flush.users;
+  const uint64_t mine = ++flush.requested;
+  while (flush.completed < mine) {
+    if (flush.running) {
+      flush.done.wait(lock);
+      continue;
+    }
+    flush.running = true;
+    const uint64_t covers = flush.requested;  // everyone who asked before it starts
+    lock.unlock();
+    std::optional<IoError> result = fsync_directory_now(dir);
+    lock.lock();
+    flush.running = false;
+    flush.completed = covers;
+    // A later fsync's result is as good for us: it started after our change.
+    flush.result = std::move(result);
+    flush.done.notify_all();
+  }
+  std::optional<IoError> result = flush.result;
+  if (--flush.users == 0) flushes.erase(dir);
+  return result;
 }
 
 std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data) {

@@ -23,6 +23,9 @@ struct IoError {
 // start-up code may delete. `name` must be one path component. On any
 // failure the temporary is removed and nothing is renamed into place.
 std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data);
+// Thread-safe, and concurrent callers for one directory share an fsync
+// (group commit): each returns once an fsync that started after its call
+// has finished.
 std::optional<IoError> fsync_directory(const std::string& dir);
 // unlink + fsync of the directory; a file that is already gone is fine.
 std::optional<IoError> remove_file_durably(const std::string& dir, const std::string& name);

@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 namespace mailpipe {
 namespace {
@@ -126,6 +129,39 @@ TEST_F(DurableFile, FsyncDirectoryOfMissingDirectoryFails) {
   auto error = fsync_directory(dir_ + "/missing");
   ASSERT_TRUE(error);
   EXPECT_EQ(error->err, ENOENT);
+}
+
+TEST_F(DurableFile, ConcurrentWritersShareDirectoryFsyncsAndAllSucceed) {
+  // write_file_durably ends with the group-committed directory fsync.
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 16; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (write_file_durably(dir_, "f" + std::to_string(t) + "-" + std::to_string(i), "data")) ++failures;
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir_)) ++files;
+  EXPECT_EQ(files, 320u);
+}
+
+TEST_F(DurableFile, EveryConcurrentCallerOfAFailingDirectoryFsyncGetsTheError) {
+  std::vector<std::thread> callers;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        if (auto error = fsync_directory(dir_ + "/missing"); error && error->err == ENOENT) ++errors;
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(errors.load(), 80);
+  EXPECT_FALSE(fsync_directory(dir_));  // and the next one on a good directory is fine
 }
 
 }  // namespace

@@ -199,7 +199,8 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
   }
 
   v1::SpoolMessage message;
-  auto loaded = spool_.load(queue_id);
+  // Reading and parsing the file (a megabyte, maybe) is no work for the loop.
+  auto loaded = co_await run_blocking(work_, [this, &queue_id] { return spool_.load(queue_id); });
   if (auto* error = std::get_if<IoError>(&loaded); error && (error->err == EBADMSG || error->err == ENOENT)) {
     // Corrupted or removed behind our back: nothing left to deliver here.
     // The rest of the queue goes on.
