@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh                 # every target, 20 s each, two at a time
 #   tests/fuzz/run.sh command auth    # only these
 #
-# Environment: MAILPIPE_FUZZ_SECONDS (20) per target, MAILPIPE_FUZZ_DIR
+# Environment: MAILPIPE_FUZZ_SECONDS (10) per target, MAILPIPE_FUZZ_DIR
 # (build dir), MAILPIPE_JOBS (2) targets at once, MAILPIPE_FUZZ_CXX
 # (clang++-14). Exits non-zero when a target crashed, leaked, hit a
 # sanitizer or broke an invariant (FUZZ_CHECK); the input that did it is
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${MAILPIPE_BUILD_DIR:-$ROOT/build}
 FUZZ_DIR=${MAILPIPE_FUZZ_DIR:-$(dirname "$BUILD_DIR")/build-fuzz}
-SECONDS_EACH=${MAILPIPE_FUZZ_SECONDS:-20}
+SECONDS_EACH=${MAILPIPE_FUZZ_SECONDS:-10}
 JOBS=${MAILPIPE_JOBS:-2}
 CXX=${MAILPIPE_FUZZ_CXX:-clang++-14}
 
