@@ -166,10 +166,17 @@ std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
 std::variant<std::string, IoError> read_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_error("open", path, errno);
-  std::string data;
-  char buffer[64 * 1024];
+  // Read straight into a string of the file's size (a spool file may be a
+  // megabyte or more: no bounce buffer, no growing); read on past it in
+  // case the file grew, until end of file.
+  struct stat st {};
+  std::size_t expected = 0;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) expected = static_cast<std::size_t>(st.st_size);
+  std::string data(expected + 1, '\0');
+  std::size_t used = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (used == data.size()) data.resize(data.size() * 2);
+    const ssize_t n = ::read(fd, data.data() + used, data.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -177,9 +184,10 @@ std::variant<std::string, IoError> read_file(const std::string& path) {
       return io_error("read", path, err);
     }
     if (n == 0) break;
-    data.append(buffer, static_cast<std::size_t>(n));
+    used += static_cast<std::size_t>(n);
   }
   ::close(fd);
+  data.resize(used);
   return data;
 }
 
