@@ -91,20 +91,75 @@ def empty_dirs(paths):
             os.unlink(os.path.join(path, name))
 
 
-class Mailpipe:
-    """msa + mta (MX on) + mda from build_dir, in `directory`."""
+class ChainProcesses:
+    """A layout of mailpipe processes from build_dir, with their configs and
+    logs in `directory`: started in order, each until it logs event=ready,
+    and stopped by pid in the order given (the entry first, the MDA last),
+    SIGTERM then SIGKILL."""
 
-    def __init__(self, directory, build_dir, material, dns_spec, sink_port):
+    def __init__(self, directory, build_dir):
         self.dir = directory
         self.build_dir = build_dir
-        self.material = material
         self.processes = {}
-        self.ports = {name: free_port() for name in ("starttls", "implicit", "intake", "mda", "mx")}
-        self.maildirs = make_maildirs(self.path("mail"))
-        self._write_configs(dns_spec, sink_port)
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
+
+    def write_configs(self, configs):
+        for name, text in configs.items():
+            with open(self.path(f"{name}.conf"), "w") as f:
+                f.write(text)
+
+    def log(self, name):
+        try:
+            with open(self.path(f"{name}.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def start_processes(self, names, binary_of=lambda name: name, timeout=15):
+        for name in names:
+            binary = binary_of(name)
+            command = [os.path.join(self.build_dir, binary, binary), "--config", self.path(f"{name}.conf")]
+            if binary == "msa":
+                command = ["prlimit", f"--nofile={MSA_OPEN_FILES}:{MSA_OPEN_FILES}", "--"] + command
+            with open(self.path(f"{name}.log"), "a") as log:
+                # Own session: a Ctrl-C reaches only us, and we stop them in order.
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[name] = process
+            if not wait_until(lambda: "event=ready" in self.log(name) or process.poll() is not None, timeout) \
+                    or process.poll() is not None:
+                raise RuntimeError(f"mailpipe {name} did not start:\n{self.log(name)}")
+
+    def pids(self):
+        return [p.pid for p in self.processes.values() if p.poll() is None]
+
+    def pid(self, name):
+        return self.processes[name].pid
+
+    def stop_processes(self, names, timeout=15):
+        for name in names:
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+class Mailpipe(ChainProcesses):
+    """msa + mta (MX on) + mda from build_dir, in `directory`."""
+
+    def __init__(self, directory, build_dir, material, dns_spec, sink_port):
+        super().__init__(directory, build_dir)
+        self.material = material
+        self.ports = {name: free_port() for name in ("starttls", "implicit", "intake", "mda", "mx")}
+        self.maildirs = make_maildirs(self.path("mail"))
+        self._write_configs(dns_spec, sink_port)
 
     def _write_configs(self, dns_spec, sink_port):
         p, m = self.ports, self.material
@@ -141,51 +196,17 @@ mail_root: "{self.path('mail')}"
 hostname: "mda.bench.test"
 """,
         }
-        for name, text in configs.items():
-            with open(self.path(f"{name}.conf"), "w") as f:
-                f.write(text)
-
-    def log(self, name):
-        try:
-            with open(self.path(f"{name}.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        self.write_configs(configs)
 
     def start(self):
-        for name in ("mda", "mta", "msa"):
-            command = [os.path.join(self.build_dir, name, name), "--config", self.path(f"{name}.conf")]
-            if name == "msa":
-                command = ["prlimit", f"--nofile={MSA_OPEN_FILES}:{MSA_OPEN_FILES}", "--"] + command
-            with open(self.path(f"{name}.log"), "a") as log:
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-            self.processes[name] = process
-            if not wait_until(lambda: "event=ready" in self.log(name) or process.poll() is not None, 15) \
-                    or process.poll() is not None:
-                raise RuntimeError(f"mailpipe {name} did not start:\n{self.log(name)}")
-
-    def pids(self):
-        return [p.pid for p in self.processes.values() if p.poll() is None]
-
-    def pid(self, name):
-        return self.processes[name].pid
+        self.start_processes(["mda", "mta", "msa"])
 
     def queue_empty(self):
         spool = self.path("spool")
         return not any(name.endswith(".msg") for name in os.listdir(spool)) if os.path.isdir(spool) else True
 
     def stop(self):
-        for name in ("msa", "mta", "mda"):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        self.stop_processes(["msa", "mta", "mda"])
 
 
 MASTER_CF = """\

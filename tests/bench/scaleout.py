@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from bench_servers import (BENCH_LIMITS, LOCAL_DOMAIN, MSA_OPEN_FILES, USERS, cpu_seconds,  # noqa: E402
+from bench_servers import (BENCH_LIMITS, ChainProcesses, LOCAL_DOMAIN, USERS, cpu_seconds,  # noqa: E402
                            empty_dirs, make_maildirs, make_material)
 from compare import SUMMARY, machine_lines, parse_fields  # noqa: E402
 from harness import free_port, wait_until  # noqa: E402
@@ -60,24 +60,19 @@ DELIVERY_WAIT_S = 120  # loadgen --wait: after the last 250
 LOADGEN_TIMEOUT_S = 600
 
 
-class ScaledChain:
+class ScaledChain(ChainProcesses):
     """msa + `mta_count` mtas + mda from build_dir, in `directory`."""
 
     def __init__(self, directory, build_dir, material, mta_count):
-        self.dir = directory
-        self.build_dir = build_dir
+        super().__init__(directory, build_dir)
         self.material = material
         self.mtas = [f"mta{k}" for k in range(1, mta_count + 1)]
-        self.processes = {}
         self.ports = {name: free_port() for name in ("starttls", "implicit", "mda")}
         for mta in self.mtas:
             self.ports[f"{mta}-intake"] = free_port()
             self.ports[f"{mta}-metrics"] = free_port()
         self.maildirs = make_maildirs(self.path("mail"))
         self._write_configs()
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
 
     def _write_configs(self):
         p, m = self.ports, self.material
@@ -111,37 +106,14 @@ passwd_file: "{m}/passwd"
 admin_endpoint: "ipc://{self.path(mta + '-admin.sock')}"
 metrics_listen: "127.0.0.1:{p[mta + '-metrics']}"
 """
-        for name, text in configs.items():
-            with open(self.path(f"{name}.conf"), "w") as f:
-                f.write(text)
-
-    def log(self, name):
-        try:
-            with open(self.path(f"{name}.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        self.write_configs(configs)
 
     def count_in_log(self, name, event):
         return len(re.findall(rf"event={event}\b", self.log(name)))
 
     def start(self):
-        for name in ["mda", *self.mtas, "msa"]:
-            binary = "mta" if name in self.mtas else name
-            command = [os.path.join(self.build_dir, binary, binary), "--config", self.path(f"{name}.conf")]
-            if name == "msa":
-                command = ["prlimit", f"--nofile={MSA_OPEN_FILES}:{MSA_OPEN_FILES}", "--"] + command
-            with open(self.path(f"{name}.log"), "a") as log:
-                # Own session: a Ctrl-C reaches only us, and we stop them in order.
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-            self.processes[name] = process
-            if not wait_until(lambda: "event=ready" in self.log(name) or process.poll() is not None,
-                              START_TIMEOUT_S) or process.poll() is not None:
-                raise RuntimeError(f"mailpipe {name} did not start:\n{self.log(name)}")
-
-    def pids(self):
-        return [p.pid for p in self.processes.values() if p.poll() is None]
+        self.start_processes(["mda", *self.mtas, "msa"], lambda name: "mta" if name in self.mtas else name,
+                             START_TIMEOUT_S)
 
     def queues_empty(self):
         for mta in self.mtas:
@@ -158,17 +130,7 @@ metrics_listen: "127.0.0.1:{p[mta + '-metrics']}"
         time.sleep(0.5)
 
     def stop(self):
-        """As bench_servers.Mailpipe.stop: the entry first, the MDA last."""
-        for name in ["msa", *self.mtas, "mda"]:
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        self.stop_processes(["msa", *self.mtas, "mda"], STOP_TIMEOUT_S)
 
 
 def loadgen_command(args, chain, messages, label):
