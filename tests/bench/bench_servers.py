@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from harness import free_port, wait_until  # noqa: E402
-from postfix_server import POSTFIX, daemon_directory  # noqa: E402
+from postfix_server import MASTER_CF as TEST_MASTER_CF, POSTFIX, daemon_directory  # noqa: E402
 from servers import ForegroundServer, _processes_of  # noqa: E402
 
 LOCAL_DOMAIN = "example.test"
@@ -209,30 +209,8 @@ hostname: "mda.bench.test"
         self.stop_processes(["msa", "mta", "mda"])
 
 
-MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-tlsmgr unix - - n 1000? 1 tlsmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-pickup unix n - n 60 1 pickup
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-virtual unix - n n - - virtual
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-"""
+# The tests' master.cf, plus virtual(8) for the Maildir deliveries.
+MASTER_CF = TEST_MASTER_CF + "virtual unix - n n - - virtual\n"
 
 
 class PostfixBench(ForegroundServer):
