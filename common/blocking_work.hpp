@@ -28,11 +28,14 @@ class BlockingWork final {
   BlockingWork(const BlockingWork&) = delete;
   BlockingWork& operator=(const BlockingWork&) = delete;
   // Waits for work already running; what has not started never runs (its
-  // caller was never answered, so nothing was promised).
-  ~BlockingWork() {
+  // caller was never answered, so nothing was promised). Call it when the
+  // event loop has returned, before the objects the work uses go: the
+  // destructor may come too late for them.
+  void finish() {
     pool_.stop();
     pool_.join();
   }
+  ~BlockingWork() { finish(); }
 
   template <typename Function, typename Result = std::invoke_result_t<Function&>>
   asio::awaitable<Result> run(Function function) {

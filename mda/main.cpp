@@ -118,6 +118,7 @@ int run(const ProcessArgs& args) {
   log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root())
       .kv("delivery_rules", config.delivery_size()).kv("metrics", metrics.local_address());
   io.run();
+  blocking.finish();  // before the router its work uses is gone
   log::info("stopped");
   return 0;
 }

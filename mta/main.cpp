@@ -251,6 +251,7 @@ int run(const ProcessArgs& args) {
       .kv("metrics", metrics.local_address());
   reload_on_sighup(io, [&] { reload(args, config, recipients, mx ? &*mx : nullptr); });
   io.run();
+  blocking.finish();  // before the queue runner and the spool its work uses are gone
   log::info("stopped");
   return 0;
 }
