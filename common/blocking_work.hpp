@@ -50,6 +50,20 @@ class BlockingWork final {
   asio::thread_pool pool_;
 };
 
+// Declared after the objects a BlockingWork's jobs use: finishes the work
+// before they are destroyed, however the scope ends (an exception from
+// io.run() included).
+class FinishBlockingWork final {
+ public:
+  explicit FinishBlockingWork(BlockingWork& work) : work_(work) {}
+  FinishBlockingWork(const FinishBlockingWork&) = delete;
+  FinishBlockingWork& operator=(const FinishBlockingWork&) = delete;
+  ~FinishBlockingWork() { work_.finish(); }
+
+ private:
+  BlockingWork& work_;
+};
+
 // On `work`'s threads, or right here when there is none (unit tests).
 template <typename Function, typename Result = std::invoke_result_t<Function&>>
 asio::awaitable<Result> run_blocking(BlockingWork* work, Function function) {

@@ -71,7 +71,11 @@ struct DirectoryFlush {
   uint64_t completed = 0;  // callers covered by a finished fsync
   bool running = false;
   std::optional<IoError> result;  // of the last finished fsync
-  int users = 0;                  // callers inside; the entry goes with the last
+  // The last failed fsync and the callers it covered: a later success
+  // proves nothing for them (Linux reports a lost writeback once).
+  std::optional<IoError> failure;
+  uint64_t failure_covers = 0;
+  int users = 0;  // callers inside; the entry goes with the last
   std::condition_variable done;
 };
 std::mutex flush_mutex;
@@ -92,15 +96,25 @@ std::optional<IoError> fsync_directory(const std::string& dir) {
     flush.running = true;
     const uint64_t covers = flush.requested;  // everyone who asked before it starts
     lock.unlock();
-    std::optional<IoError> result = fsync_directory_now(dir);
+    std::optional<IoError> result;
+    try {
+      result = fsync_directory_now(dir);
+    } catch (...) {  // bad_alloc: never leave `running` set for the others
+      result = IoError{ENOMEM, "fsync " + dir + ": out of memory"};
+    }
     lock.lock();
     flush.running = false;
     flush.completed = covers;
-    // A later fsync's result is as good for us: it started after our change.
+    if (result) {
+      flush.failure = result;
+      flush.failure_covers = covers;
+    }
     flush.result = std::move(result);
     flush.done.notify_all();
   }
-  std::optional<IoError> result = flush.result;
+  // Covered by a failed fsync: its error, even if a later one succeeded.
+  // Otherwise the last result, from an fsync that began after our change.
+  std::optional<IoError> result = flush.failure_covers >= mine ? flush.failure : flush.result;
   if (--flush.users == 0) flushes.erase(dir);
   return result;
 }
@@ -141,8 +155,14 @@ std::optional<IoError> remove_file_durably(const std::string& dir, const std::st
   return fsync_directory(dir);
 }
 
-std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
-  if (path.empty()) return IoError{EINVAL, "make_directories: empty path"};
+namespace {
+
+// Held across stat, mkdir and the parent's fsync: a thread that finds a
+// directory another thread has just made must not go on (and deliver into
+// it) before that directory's entry is durable.
+std::mutex mkdir_mutex;
+
+std::optional<IoError> make_directories_locked(const std::string& path, mode_t mode) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return std::nullopt;
@@ -150,7 +170,7 @@ std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
   }
   const std::string parent = parent_of(path);
   if (parent != path) {
-    if (auto error = make_directories(parent, mode)) return error;
+    if (auto error = make_directories_locked(parent, mode)) return error;
   }
   if (::mkdir(path.c_str(), mode) != 0) {
     const int err = errno;
@@ -161,6 +181,14 @@ std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
   }
   // The new entry lives in the parent directory: make it durable too.
   return fsync_directory(parent);
+}
+
+}  // namespace
+
+std::optional<IoError> make_directories(const std::string& path, mode_t mode) {
+  if (path.empty()) return IoError{EINVAL, "make_directories: empty path"};
+  std::lock_guard lock(mkdir_mutex);
+  return make_directories_locked(path, mode);
 }
 
 std::variant<std::string, IoError> read_file(const std::string& path) {

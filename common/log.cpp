@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include <atomic>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -10,7 +12,8 @@ namespace mailpipe::log {
 namespace {
 
 std::string g_process = "mailpipe";
-bool g_debug = false;
+// Read by worker threads (BlockingWork) while a reload may set it.
+std::atomic<bool> g_debug{false};
 
 const char* level_name(Level level) {
   switch (level) {
@@ -38,7 +41,9 @@ std::string utc_timestamp() {
 }  // namespace
 
 void init(std::string_view process_name, bool debug) {
-  g_process = std::string(process_name);
+  // A reload calls this again with the same name while workers log: only
+  // the first call (still single-threaded) writes the string.
+  if (g_process != process_name) g_process = std::string(process_name);
   g_debug = debug;
 }
 

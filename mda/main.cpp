@@ -87,6 +87,7 @@ int run(const ProcessArgs& args) {
     registry.counter("mailpipe_mda_recipients_by_method_total", "Deliveries per recipient, by method and outcome",
                      {{"method", mda::method_name(method)}, {"outcome", outcome}}).inc();
   }, &blocking);
+  const FinishBlockingWork finish_work(blocking);  // before the router goes
 
   zmq::context_t zmq_context(1);
   // Admits only the MTAs whose public keys `link` lists.
@@ -118,7 +119,6 @@ int run(const ProcessArgs& args) {
   log::info("ready").kv("endpoint", config.endpoint()).kv("mail_root", config.mail_root())
       .kv("delivery_rules", config.delivery_size()).kv("metrics", metrics.local_address());
   io.run();
-  blocking.finish();  // before the router its work uses is gone
   log::info("stopped");
   return 0;
 }

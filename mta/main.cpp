@@ -188,6 +188,7 @@ int run(const ProcessArgs& args) {
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, recipients, config);
   mta::Intake intake(spool, queue, recipients, &blocking);
   queue.set_blocking_work(&blocking);
+  const FinishBlockingWork finish_work(blocking);  // before intake, queue and spool go
   mta::BounceSender bounces(spool, queue, config, hostname);
   smtp_courier.set_metrics(&mta_metrics);
   queue.set_metrics(&mta_metrics);
@@ -251,7 +252,6 @@ int run(const ProcessArgs& args) {
       .kv("metrics", metrics.local_address());
   reload_on_sighup(io, [&] { reload(args, config, recipients, mx ? &*mx : nullptr); });
   io.run();
-  blocking.finish();  // before the queue runner and the spool its work uses are gone
   log::info("stopped");
   return 0;
 }

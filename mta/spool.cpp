@@ -69,7 +69,8 @@ std::optional<IoError> Spool::remove(const std::string& queue_id, bool durable) 
     if (durable) {
       if (auto error = remove_file_durably(dir_, name)) return error;
     } else if (::unlink((dir_ + "/" + name).c_str()) != 0 && errno != ENOENT) {
-      return io_error("unlink", dir_ + "/" + name, errno);
+      const int err = errno;
+      return io_error("unlink", dir_ + "/" + name, err);
     }
   }
   return std::nullopt;
