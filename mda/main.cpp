@@ -55,6 +55,9 @@ void reload(const ProcessArgs& args, v1::MdaConfig& running) {
 
 // The ZAP domain of our CURVE server end (the MTA intake has its own).
 const std::string zap_domain = "mailpipe-mda";
+// How long a stop waits for deliveries in progress (a PIPE or LMTP rule's
+// own timeout may be longer: those are cut, and retried by the MTA).
+constexpr std::chrono::milliseconds shutdown_bound{10000};
 
 int run(const ProcessArgs& args) {
   v1::MdaConfig config;
@@ -94,10 +97,17 @@ int run(const ProcessArgs& args) {
   transport::ZapHandler zap(io, zmq_context);
   zap.allow(zap_domain, link_keys.allowed_clients);
   transport::warn_if_insecure(config.link(), {config.endpoint()}, "link");
-  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&router](v1::Frame request) -> asio::awaitable<v1::Frame> {
+  std::size_t delivering = 0;  // Deliver requests not answered yet
+  transport::ZmqServer server(io, zmq_context, config.endpoint(), [&router, &delivering](v1::Frame request) -> asio::awaitable<v1::Frame> {
     v1::Frame response;
     if (request.has_deliver()) {
-      *response.mutable_deliver_reply() = co_await router.deliver(request.deliver());
+      ++delivering;
+      struct Done {
+        std::size_t& count;
+        ~Done() { --count; }
+      } done{delivering};
+      v1::DeliverReply reply = co_await router.deliver(request.deliver());
+      *response.mutable_deliver_reply() = std::move(reply);
     } else {
       auto* status = response.mutable_error()->mutable_status();
       status->set_code(502);
@@ -108,11 +118,19 @@ int run(const ProcessArgs& args) {
   }, link_keys, zap_domain);
 
   stop_on_signals(io, [&](int signal) {
-    log::info("stopping").kv("signal", signal);
-    server.close();
-    zap.close();
-    metrics.close();
-    io.stop();
+    log::info("stopping").kv("signal", signal).kv("delivering", delivering);
+    // Deliveries in progress finish and are answered: a file written but
+    // not acknowledged would be delivered again by the MTA's retry.
+    when_idle(io, [&] { return delivering == 0; }, shutdown_bound, [&](bool drained) {
+      if (!drained) {
+        log::warning("shutdown_timeout").kv("delivering", delivering)
+            .kv("reason", "cut; the MTA retries what was not answered");
+      }
+      server.close();
+      zap.close();
+      metrics.close();
+      io.stop();
+    });
   });
   reload_on_sighup(io, [&] { reload(args, config); });
   metrics.start();

@@ -102,7 +102,10 @@ std::optional<smtp::Reply> Intake::expand_recipients(v1::Envelope& envelope) con
 
 asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
   v1::Frame response;
-  if (request.has_submit()) {
+  if (request.has_submit() && stopping_) {
+    *response.mutable_submit_reply() = answer(request.submit().envelope().queue_id(),
+                                              smtp::replies::make(451, "4.3.2", "MTA shutting down, try another"));
+  } else if (request.has_submit()) {
     v1::SubmitReply reply = co_await submit(std::move(*request.mutable_submit()));
     *response.mutable_submit_reply() = std::move(reply);
   } else {
@@ -113,6 +116,11 @@ asio::awaitable<v1::Frame> Intake::handle(v1::Frame request) {
 }
 
 asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
+  ++active_;
+  struct Done {
+    std::size_t& active;
+    ~Done() { --active; }
+  } done{active_};
   v1::Envelope& envelope = *submit.mutable_envelope();
   // One id follows the mail from the front end on; a front end that did not
   // pick a usable one gets a fresh id (never trust it as a file name).

@@ -30,6 +30,11 @@ class Intake final {
   asio::awaitable<v1::Frame> handle(v1::Frame request);
   // The answer to one Submit, once the message is durable (or refused).
   asio::awaitable<v1::SubmitReply> submit(v1::Submit submit);
+  // Submits between arrival and answer (a graceful stop waits for them).
+  std::size_t active() const { return active_; }
+  // A graceful stop: new Submits get 451 4.3.2, so their sender offers
+  // them to another MTA at once; those already here finish.
+  void stop() { stopping_ = true; }
 
  private:
   // nullopt, or the refusal when the aliases loop for a recipient.
@@ -39,6 +44,8 @@ class Intake final {
   QueueRunner& queue_;
   const RecipientResolver& resolver_;
   BlockingWork* work_;
+  std::size_t active_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace mailpipe::mta

@@ -227,11 +227,14 @@ int run(const ProcessArgs& args) {
   metrics.start();
   if (mx) mx->start();
 
-  auto busy = [&] { return (mx ? mx->active_sessions() : 0) + queue.active_attempts(); };
+  auto busy = [&] { return (mx ? mx->active_sessions() : 0) + queue.active_attempts() + intake.active(); };
   stop_on_signals(io, [&](int signal) {
     log::info("stopping").kv("signal", signal).kv("queued", queue.size()).kv("busy", busy());
     if (mx) mx->shutdown();
-    intake_server.close();
+    // The intake stays open until the drain: a Submit being written must
+    // get its answer, or its sender offers it to another MTA (a duplicate).
+    // New ones are turned away with a 4xx meanwhile.
+    intake.stop();
     if (admin_server) admin_server->close();
     zap.close();
     queue.stop();  // no new attempts; those in flight finish and record their outcome
@@ -241,6 +244,7 @@ int run(const ProcessArgs& args) {
         log::warning("shutdown_timeout").kv("busy", busy())
             .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
       }
+      intake_server.close();
       mda.close();
       metrics.close();
       io.stop();

@@ -20,6 +20,7 @@ import threading
 import time
 import unittest
 
+import wire
 from harness import ChainTestCase, client_tls_context, wait_until
 
 TOKEN = re.compile(rb"\nSubject: chaos-(\d+)\n")
@@ -347,6 +348,16 @@ class GracefulStop(ChainTestCase):
         mta = self.chain.processes["mta"]
         mta.send_signal(signal.SIGTERM)
         self.assertTrue(wait_until(lambda: "event=stopping" in self.chain.log("mta"), 5))
+        # While it drains, a new Submit is turned away with a 4xx, so an
+        # MSA offers it to another MTA at once instead of waiting.
+        pb = wire.load()
+        intake = wire.ZmqPeer(f"tcp://127.0.0.1:{self.chain.ports['intake']}", timeout_ms=5000)
+        self.addCleanup(intake.close)
+        reply = intake.request(submit=pb.Submit(
+            envelope=pb.Envelope(mail_from="demo@example.test", recipients=[pb.Recipient(address="demo@example.test")]),
+            message=b"Subject: too late\r\n\r\nbody\r\n"))
+        status = reply.submit_reply.status
+        self.assertEqual((status.code, status.enhanced), (451, "4.3.2"), reply)
         code, text = mx.data(b"Subject: mx during shutdown\r\n\r\nbody\r\n")
         self.assertEqual(code, 250, text)
         self.assertEqual(mta.wait(10), 0)
