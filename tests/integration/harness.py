@@ -6,7 +6,6 @@ printed when a test fails; set MAILPIPE_KEEP_TMP=1 to keep the dir.
 """
 import atexit
 import os
-import random
 import re
 import shutil
 import signal
@@ -24,29 +23,10 @@ BUILD_DIR = os.environ.get(
 USERS = {"demo@example.test": "demo", "bob@example.test": "bobpass"}
 
 
-# Below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768
-# and up): a port the kernel handed out for bind(0) may be given again, as
-# the local port of some client's connection, before our server binds it
-# ("Address already in use" seen under ctest -j2). Ports from here are
-# never handed out that way; random, so parallel test processes rarely
-# pick the same one, and checked free when picked.
-_PORT_RANGE = (20000, 32000)
-_ports_given = set()
-
-
 def free_port():
-    for _ in range(200):
-        port = random.randint(*_PORT_RANGE)
-        if port in _ports_given:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _ports_given.add(port)
-        return port
-    raise RuntimeError(f"no free port in {_PORT_RANGE}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def client_tls_context():
