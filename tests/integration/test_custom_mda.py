@@ -38,7 +38,8 @@ class PythonMda(ChainTestCase):
             self.assertTrue(files[0].startswith(
                 b"Return-Path: <demo@example.test>\nDelivered-To: " + user.encode() + b"@example.test\nReceived: "))
             self.assertTrue(files[0].endswith(b"\n\nFrom the start of a line\n.dot\n"), files[0])
-        self.assertIn("event=delivered", self.chain.log("mta"))
+        # The files exist before the MDA's answer reaches the MTA and is logged.
+        self.assertTrue(wait_until(lambda: "event=delivered" in self.chain.log("mta"), 10), self.chain.log("mta"))
         self.assertIn("proc=python-mda event=delivered", self.chain.log("mda"))
 
     def test_mbox_delivery_by_the_python_mda(self):
