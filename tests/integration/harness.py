@@ -23,10 +23,22 @@ BUILD_DIR = os.environ.get(
 USERS = {"demo@example.test": "demo", "bob@example.test": "bobpass"}
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, never the same twice in one test process: a
+    port handed out but not bound yet (a sink started later) is free again
+    for the kernel, and a second server given it would take it (a Postfix
+    relaying to itself instead of to its sink)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise RuntimeError("no new free port after 100 tries")
 
 
 def client_tls_context():
