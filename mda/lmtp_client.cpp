@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/smtp/client_text.hpp"
 #include "mda/lmtp_connection.hpp"
 
 namespace mailpipe::mda {
@@ -68,21 +69,6 @@ v1::RecipientResult lmtp_result(const std::string& address, const smtp::Reply& r
   }
   status->set_text(text);
   return result;
-}
-
-std::string dot_stuffed(std::string_view message) {
-  std::string out;
-  out.reserve(message.size() + message.size() / 64 + 5);
-  bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n' && i > 0 && message[i - 1] == '\r';
-  }
-  if (!message.empty() && !message.ends_with("\r\n")) out += "\r\n";
-  out += ".\r\n";
-  return out;
 }
 
 namespace {
@@ -164,7 +150,7 @@ asio::awaitable<std::string> transaction(LmtpConnection& connection, const LmtpM
     answer_all(data);
     co_return "";
   }
-  const std::string data_lines = dot_stuffed(*message.message);
+  const std::string data_lines = smtp::dot_stuff(*message.message);
   const bool sent = co_await connection.write(data_lines);
   if (!sent) {
     co_return connection.timed_out() ? "timed out sending the message" : "connection lost sending the message";

@@ -47,8 +47,5 @@ asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarg
 // missing enhanced code becomes X.0.0, line breaks become spaces).
 v1::RecipientResult lmtp_result(const std::string& address, const smtp::Reply& reply);
 
-// RFC 5321 4.5.2: a "." at the start of a line gets another "."; the result
-// ends with CRLF "." CRLF.
-std::string dot_stuffed(std::string_view message);
 
 }  // namespace mailpipe::mda

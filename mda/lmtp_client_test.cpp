@@ -140,23 +140,6 @@ TEST(LmtpReply, MapsClassesToOutcomesWithTheServersStatus) {
   EXPECT_EQ(lmtp_result("b@x", smtp::Reply{421, "", "bye"}).status().enhanced(), "4.0.0");
 }
 
-TEST(LmtpReply, EnhancedCodeIsSplitOnlyWhenItMatchesTheClass) {
-  smtp::Reply reply{550, "", "5.1.1 User unknown"};
-  split_enhanced(reply);
-  EXPECT_EQ(reply.enhanced, "5.1.1");
-  EXPECT_EQ(reply.text, "User unknown");
-  smtp::Reply mismatch{550, "", "2.1.1 odd"};
-  split_enhanced(mismatch);
-  EXPECT_EQ(mismatch.enhanced, "");
-}
-
-TEST(LmtpData, DotStuffingAndTheFinalDot) {
-  EXPECT_EQ(dot_stuffed("a\r\n.b\r\n..\r\n"), "a\r\n..b\r\n...\r\n.\r\n");
-  EXPECT_EQ(dot_stuffed(".first\r\n"), "..first\r\n.\r\n");
-  EXPECT_EQ(dot_stuffed("no final newline"), "no final newline\r\n.\r\n");
-  EXPECT_EQ(dot_stuffed("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only CRLF starts a line
-}
-
 TEST(LmtpServerAddress, UnixTcpAndBracketedIpv6) {
   std::string problem;
   EXPECT_TRUE(parse_lmtp_server("unix:/run/dovecot/lmtp", problem));

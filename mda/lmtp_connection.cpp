@@ -6,6 +6,8 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <charconv>
 
+#include "common/smtp/client_text.hpp"
+
 namespace mailpipe::mda {
 namespace {
 
@@ -70,22 +72,6 @@ std::optional<asio::generic::stream_protocol::endpoint> parse_lmtp_server(std::s
     return std::nullopt;
   }
   return asio::generic::stream_protocol::endpoint(asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port)));
-}
-
-void split_enhanced(smtp::Reply& reply) {
-  const std::string& t = reply.text;
-  std::size_t i = 0;
-  auto digits = [&](std::size_t max) {
-    std::size_t n = 0;
-    while (i < t.size() && n < max && t[i] >= '0' && t[i] <= '9') ++i, ++n;
-    return n;
-  };
-  if (t.size() < 5 || t[0] != static_cast<char>('0' + reply.code / 100)) return;
-  i = 1;
-  if (t[i++] != '.' || digits(3) == 0 || i >= t.size() || t[i++] != '.' || digits(3) == 0) return;
-  if (i < t.size() && t[i] != ' ') return;
-  reply.enhanced = t.substr(0, i);
-  reply.text = i < t.size() ? t.substr(i + 1) : "";
 }
 
 LmtpConnection::LmtpConnection(asio::any_io_executor executor, std::chrono::milliseconds timeout)
@@ -154,7 +140,7 @@ asio::awaitable<smtp::Reply> LmtpConnection::read_reply() {
     text += line.size() > 4 ? line.substr(4) : "";
     if (line.size() == 3 || line[3] == ' ') {
       reply.text = text;
-      split_enhanced(reply);
+      smtp::split_enhanced(reply);
       co_return reply;
     }
   }

@@ -26,9 +26,6 @@ std::optional<asio::generic::stream_protocol::endpoint> parse_lmtp_server(std::s
 constexpr std::size_t max_reply_line = 4096;
 constexpr int max_reply_lines = 100;
 
-// "250-2.1.0 Ok" -> enhanced "2.1.0" split off the text when it matches the
-// basic code's class (RFC 2034); texts of several lines joined by '\n'.
-void split_enhanced(smtp::Reply& reply);
 
 class LmtpConnection final {
  public:

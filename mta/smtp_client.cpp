@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/log.hpp"
+#include "common/smtp/client_text.hpp"
 #include "mta/smtp_client_connection.hpp"
 
 namespace mailpipe::mta {
@@ -103,21 +104,6 @@ std::string rcpt_command(const OutboundMessage& message, const std::string& rcpt
 }
 
 }  // namespace
-
-std::string dot_stuff(std::string_view message) {
-  std::string out;
-  out.reserve(message.size() + message.size() / 64 + 5);
-  bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n' && i > 0 && message[i - 1] == '\r';
-  }
-  if (!message.empty() && !message.ends_with("\r\n")) out += "\r\n";
-  out += ".\r\n";
-  return out;
-}
 
 SmtpClient::SmtpClient(asio::io_context& io, const v1::OutboundConfig& config, std::string helo_name,
                        asio::ssl::context& verify_context, asio::ssl::context& opportunistic_context)
@@ -316,7 +302,7 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
     co_return outcome;
   }
   smtp::Reply final_reply;
-  if (!co_await connection.write(dot_stuff(*message.message), milliseconds(config_.data_timeout_ms()))) {
+  if (!co_await connection.write(smtp::dot_stuff(*message.message), milliseconds(config_.data_timeout_ms()))) {
     final_reply = lost("connection lost while sending data to " + mx_name);
   } else {
     // RFC 5321 4.5.3.2.6: 10 minutes for the answer to the final dot.

@@ -78,8 +78,5 @@ class SmtpClient final {
   asio::ssl::context& opportunistic_context_;
 };
 
-// RFC 5321 4.5.2: a "." at the start of a line gets another "."; the result
-// ends with CRLF "." CRLF.
-std::string dot_stuff(std::string_view message);
 
 }  // namespace mailpipe::mta

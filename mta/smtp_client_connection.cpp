@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include "common/smtp/client_text.hpp"
+
 namespace mailpipe::mta {
 namespace {
 
@@ -10,23 +12,6 @@ namespace {
 constexpr std::size_t max_reply_line = 4096;
 constexpr int max_reply_lines = 100;
 
-// "250-2.1.0 Ok" -> enhanced "2.1.0" when the text starts with one that
-// matches the basic code's class (RFC 2034).
-void split_enhanced(smtp::Reply& reply) {
-  const std::string& t = reply.text;
-  std::size_t i = 0;
-  auto digits = [&](std::size_t max) {
-    std::size_t n = 0;
-    while (i < t.size() && n < max && t[i] >= '0' && t[i] <= '9') ++i, ++n;
-    return n;
-  };
-  if (t.size() < 5 || t[0] != static_cast<char>('0' + reply.code / 100)) return;
-  i = 1;
-  if (t[i++] != '.' || digits(3) == 0 || i >= t.size() || t[i++] != '.' || digits(3) == 0) return;
-  if (i < t.size() && t[i] != ' ') return;
-  reply.enhanced = t.substr(0, i);
-  reply.text = i < t.size() ? t.substr(i + 1) : "";
-}
 
 }  // namespace
 
@@ -126,7 +111,7 @@ asio::awaitable<smtp::Reply> SmtpClientConnection::read_reply(std::chrono::milli
       disarm();
       reply.text = text;
       // Keep the enhanced code of the first line; later lines keep theirs in the text.
-      split_enhanced(reply);
+      smtp::split_enhanced(reply);
       co_return reply;
     }
   }

@@ -16,14 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(DotStuff, DoublesLeadingDotsAndEndsWithTheMarker) {
-  EXPECT_EQ(dot_stuff("a\r\n.b\r\n..\r\n"), "a\r\n..b\r\n...\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(".first\r\n"), "..first\r\n.\r\n");
-  EXPECT_EQ(dot_stuff("no final newline"), "no final newline\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(""), ".\r\n");
-  EXPECT_EQ(dot_stuff("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only CRLF starts a line
-}
-
 // Runs one delivery on `io` to 127.0.0.1:port and returns its outcome.
 HostAttempt deliver_once(asio::io_context& io, SmtpClient& client, unsigned short port, const std::string& mx,
                          v1::TlsPolicy policy, const OutboundMessage& message) {

@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include "common/smtp/client_text.hpp"
 #include "mua/tls_client.hpp"
 
 namespace mailpipe::mua {
@@ -15,23 +16,6 @@ constexpr int max_reply_lines = 100;
 // for a large attachment on a slow line.
 constexpr std::size_t write_chunk = 64 * 1024;
 
-// "250-2.1.0 Ok" -> enhanced "2.1.0" when the text starts with one that
-// matches the basic code's class (RFC 2034).
-void split_enhanced(smtp::Reply& reply) {
-  const std::string& t = reply.text;
-  std::size_t i = 0;
-  auto digits = [&](std::size_t max) {
-    std::size_t n = 0;
-    while (i < t.size() && n < max && t[i] >= '0' && t[i] <= '9') ++i, ++n;
-    return n;
-  };
-  if (t.size() < 5 || t[0] != static_cast<char>('0' + reply.code / 100)) return;
-  i = 1;
-  if (t[i++] != '.' || digits(3) == 0 || i >= t.size() || t[i++] != '.' || digits(3) == 0) return;
-  if (i < t.size() && t[i] != ' ') return;
-  reply.enhanced = t.substr(0, i);
-  reply.text = i < t.size() ? t.substr(i + 1) : "";
-}
 
 bool valid_reply_line(const std::string& line) {
   return line.size() >= 3 && line[0] >= '2' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' &&
@@ -193,7 +177,7 @@ asio::awaitable<smtp::Reply> NetworkChannel::read_reply() {
     if (line.size() == 3 || line[3] == ' ') {
       disarm();
       reply.text = text;
-      split_enhanced(reply);
+      smtp::split_enhanced(reply);
       co_return reply;
     }
   }

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "common/auth/base64.hpp"
+#include "common/smtp/client_text.hpp"
 #include "mua/ehlo_extensions.hpp"
 #include "mua/terminal_text.hpp"
 
@@ -218,7 +219,7 @@ class Dialogue final {
     const smtp::Reply go_ahead = co_await command("DATA\r\n");
     if (go_ahead.code == 0) co_return lost(go_ahead, "at DATA");
     if (go_ahead.code != 354) co_return fail(Exit::refused, request_.server + " refused DATA: " + describe_reply(go_ahead));
-    const bool sent = co_await channel_.write(dot_stuff(request_.mail->message));
+    const bool sent = co_await channel_.write(smtp::dot_stuff(request_.mail->message));
     if (!sent) {
       co_return fail(Exit::unreachable,
                      "connection to " + request_.server + " failed while sending the message: " + channel_.last_error());
@@ -255,21 +256,6 @@ std::string describe_reply(const smtp::Reply& reply) {
   if (!reply.enhanced.empty()) text += " " + reply.enhanced;
   if (!reply.text.empty()) text += " " + reply.text;
   return terminal_line(text);  // multi-line replies become one line
-}
-
-std::string dot_stuff(std::string_view message) {
-  std::string out;
-  out.reserve(message.size() + message.size() / 64 + 5);
-  bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n' && i > 0 && message[i - 1] == '\r';
-  }
-  if (!message.empty() && !message.ends_with("\r\n")) out += "\r\n";
-  out += ".\r\n";
-  return out;
 }
 
 asio::awaitable<SubmissionOutcome> submit(SmtpChannel& channel, const SubmissionRequest& request) {

@@ -44,8 +44,6 @@ struct SubmissionOutcome {
 
 asio::awaitable<SubmissionOutcome> submit(SmtpChannel& channel, const SubmissionRequest& request);
 
-// RFC 5321 4.5.2: a "." at the start of a line gets another; ends with CRLF "." CRLF.
-std::string dot_stuff(std::string_view message);
 
 // "535 5.7.8 Authentication credentials invalid", one line, safe to print.
 std::string describe_reply(const smtp::Reply& reply);

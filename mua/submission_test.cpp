@@ -251,11 +251,5 @@ TEST(Submission, ImplicitTlsSkipsStarttls) {
   EXPECT_EQ(transcript(channel).find("STARTTLS"), std::string::npos);
 }
 
-TEST(DotStuff, LeadingDotsAndTheEnd) {
-  EXPECT_EQ(dot_stuff(".a\r\nb\r\n..c\r\n"), "..a\r\nb\r\n...c\r\n.\r\n");
-  EXPECT_EQ(dot_stuff("no end"), "no end\r\n.\r\n");
-  EXPECT_EQ(dot_stuff("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only after CRLF is a line start
-}
-
 }  // namespace
 }  // namespace mailpipe::mua
