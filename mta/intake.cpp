@@ -138,21 +138,22 @@ asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
   if (envelope.received_unix_ms() <= 0) envelope.set_received_unix_ms(unix_ms_now());
   if (auto refusal = expand_recipients(envelope)) co_return answer(queue_id, *refusal);
 
-  v1::SpoolMessage spooled;
-  *spooled.mutable_envelope() = envelope;
-  spooled.set_message(std::move(*submit.mutable_message()));
-  // `spooled` stays untouched in this frame while a worker writes it.
+  auto spooled = std::make_shared<v1::SpoolMessage>();
+  *spooled->mutable_envelope() = envelope;
+  spooled->set_message(std::move(*submit.mutable_message()));
+  // `spooled` stays untouched while a worker writes it.
   const std::optional<IoError> error =
-      co_await run_blocking(work_, [this, &queue_id, &spooled] { return spool_.commit(queue_id, spooled); });
+      co_await run_blocking(work_, [this, &queue_id, &spooled] { return spool_.commit(queue_id, *spooled); });
   if (error) {
     const bool full = error->err == ENOSPC || error->err == EDQUOT;
     log::error("spool_write_failed").kv("queue_id", queue_id).kv("error", error->what);
     co_return answer(queue_id, full ? smtp::replies::queue_full() : smtp::replies::queue_unavailable());
   }
   log::info("queued").kv("queue_id", queue_id).kv("from", envelope.mail_from())
-      .kv("nrcpt", envelope.recipients_size()).kv("size", spooled.message().size())
+      .kv("nrcpt", envelope.recipients_size()).kv("size", spooled->message().size())
       .kv("client", envelope.client_address()).kv("user", envelope.authenticated_user());
-  queue_.add(queue_id, envelope, initial_state(spooled, envelope.received_unix_ms()));
+  v1::SpoolState state = initial_state(*spooled, envelope.received_unix_ms());  // before `spooled` moves
+  queue_.add(queue_id, envelope, std::move(state), std::move(spooled));
   co_return answer(queue_id, smtp::replies::queued(queue_id));
 }
 

@@ -40,14 +40,33 @@ QueueRunner::QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Cou
   for (const auto& domain : config.local_domain()) local_domains_.insert(smtp::lowercase_ascii(domain));
 }
 
-void QueueRunner::add(const std::string& queue_id, const v1::Envelope& envelope, v1::SpoolState state) {
+void QueueRunner::add(const std::string& queue_id, const v1::Envelope& envelope, v1::SpoolState state,
+                      std::shared_ptr<v1::SpoolMessage> committed) {
   if (entries_.contains(queue_id)) return;
   Entry entry;
   entry.envelope = envelope;
   entry.envelope.clear_queue_id();  // the map key holds it
   entry.state = std::move(state);
+  if (committed && committed_bytes_ + committed->message().size() <= committed_bytes_limit) {
+    committed_bytes_ += committed->message().size();
+    entry.committed = std::move(committed);
+  }
   entries_.emplace(queue_id, std::move(entry));
   kick();
+}
+
+std::shared_ptr<v1::SpoolMessage> QueueRunner::take_committed(Entry& entry) {
+  if (entry.committed) committed_bytes_ -= entry.committed->message().size();
+  return std::move(entry.committed);
+}
+
+asio::awaitable<std::variant<std::shared_ptr<v1::SpoolMessage>, IoError>> QueueRunner::message_for(
+    const std::string& queue_id, Entry& entry) {
+  if (auto committed = take_committed(entry)) co_return committed;
+  // Reading and parsing the file (a megabyte, maybe) is no work for the loop.
+  auto loaded = co_await run_blocking(work_, [this, &queue_id] { return spool_.load(queue_id); });
+  if (auto* error = std::get_if<IoError>(&loaded)) co_return *error;
+  co_return std::make_shared<v1::SpoolMessage>(std::move(std::get<SpooledMessage>(loaded).message));
 }
 
 void QueueRunner::start() { asio::co_spawn(io_, schedule_loop(), asio::detached); }
@@ -171,6 +190,7 @@ QueueRunner::ActionResult QueueRunner::remove(const std::string& queue_id) {
   }
   log::warning("deleted").kv("queue_id", queue_id).kv("from", it->second.envelope.mail_from())
       .kv("nrcpt", it->second.state.recipients_size()).kv("by", "operator");
+  take_committed(it->second);
   entries_.erase(it);
   return ActionResult::done;
 }
@@ -198,9 +218,8 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
     }
   }
 
-  v1::SpoolMessage message;
-  // Reading and parsing the file (a megabyte, maybe) is no work for the loop.
-  auto loaded = co_await run_blocking(work_, [this, &queue_id] { return spool_.load(queue_id); });
+  std::shared_ptr<v1::SpoolMessage> message;
+  auto loaded = co_await message_for(queue_id, entry);
   if (auto* error = std::get_if<IoError>(&loaded); error && (error->err == EBADMSG || error->err == ENOENT)) {
     // Corrupted or removed behind our back: nothing left to deliver here.
     // The rest of the queue goes on.
@@ -227,13 +246,13 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
       }
     }
   } else {
-    message = std::move(std::get<SpooledMessage>(loaded).message);
+    message = std::move(std::get<std::shared_ptr<v1::SpoolMessage>>(loaded));
     if (!local.empty()) {
-      auto delivered = co_await local_.deliver(queue_id, attempt_number, message.envelope(), local, message.message());
+      auto delivered = co_await local_.deliver(queue_id, attempt_number, message->envelope(), local, message->message());
       results.merge(delivered);
     }
     if (!remote.empty()) {
-      auto relayed = co_await remote_.deliver(queue_id, attempt_number, message.envelope(), remote, message.message());
+      auto relayed = co_await remote_.deliver(queue_id, attempt_number, message->envelope(), remote, message->message());
       results.merge(relayed);
     }
   }
@@ -242,7 +261,7 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
     const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, results, started);
     // The DSN is durable before the state that says "bounced": a crash in
     // between sends the DSN twice rather than never.
-    if (!bounced.empty() && on_bounced_ && message.has_envelope() && !on_bounced_(queue_id, message, bounced)) {
+    if (!bounced.empty() && on_bounced_ && message && !on_bounced_(queue_id, *message, bounced)) {
       for (auto& progress : *entry.state.mutable_recipients()) {
         const bool was_bounced = std::any_of(bounced.begin(), bounced.end(),
                                              [&](const auto& b) { return b.address() == progress.address(); });

@@ -5,10 +5,15 @@
 // once every recipient is final (delivered or bounced). Only the queue
 // decides retry, backoff and bounce (STYLE habit 11).
 //
-// Memory: per message only its envelope and state; the body is read from
-// the spool for each attempt.
+// Memory: per message its envelope and state. The body is read from the
+// spool for each attempt, except for the first attempt of a message that
+// arrived while this process runs: intake hands over the message it has
+// just committed, so the file is not read back and parsed again (up to
+// committed_bytes_limit of bodies waiting for their first attempt).
 #include <asio.hpp>
 #include <map>
+#include <memory>
+#include <variant>
 #include <set>
 #include <string>
 
@@ -47,8 +52,12 @@ class QueueRunner final {
   void set_blocking_work(BlockingWork* work) { work_ = work; }
 
   // Takes a message that is durable in the spool. A queue id already known
-  // is ignored (a resubmission after a lost acknowledgement).
-  void add(const std::string& queue_id, const v1::Envelope& envelope, v1::SpoolState state);
+  // is ignored (a resubmission after a lost acknowledgement). `committed`,
+  // when given, is what was written, for the first attempt (see above).
+  void add(const std::string& queue_id, const v1::Envelope& envelope, v1::SpoolState state,
+           std::shared_ptr<v1::SpoolMessage> committed = nullptr);
+  // Bytes of bodies held for first attempts; more are read from disk.
+  static constexpr std::size_t committed_bytes_limit = 64u << 20;
   bool contains(const std::string& queue_id) const { return entries_.contains(queue_id); }
   std::size_t size() const { return entries_.size(); }
 
@@ -81,6 +90,7 @@ class QueueRunner final {
     v1::Envelope envelope;
     v1::SpoolState state;
     bool in_flight = false;
+    std::shared_ptr<v1::SpoolMessage> committed;  // see add()
   };
 
   asio::awaitable<void> schedule_loop();
@@ -89,6 +99,11 @@ class QueueRunner final {
   std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
                                             const std::map<std::string, v1::RecipientResult>& results,
                                             int64_t now_ms);
+  // The message of an attempt: the committed one if held, else the spool's.
+  asio::awaitable<std::variant<std::shared_ptr<v1::SpoolMessage>, IoError>> message_for(const std::string& queue_id,
+                                                                                         Entry& entry);
+  // Takes the held body out of `entry` (and out of committed_bytes_).
+  std::shared_ptr<v1::SpoolMessage> take_committed(Entry& entry);
   bool is_local(const std::string& address) const;
   void kick();
   static void make_due(v1::SpoolState& state, int64_t now_ms);
@@ -104,6 +119,7 @@ class QueueRunner final {
   std::map<std::string, Entry> entries_;
   asio::steady_timer wake_;
   std::size_t active_ = 0;
+  std::size_t committed_bytes_ = 0;
   bool kicked_ = false;
   MtaMetrics* metrics_ = nullptr;  // something changed since the scan began
   bool stopped_ = false;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "common/log.hpp"
 #include "common/mail/queue_id.hpp"
@@ -38,6 +39,20 @@ std::string queue_id_of_temp(const std::string& name) {
   return is_valid_queue_id(id) ? id : "";
 }
 
+// A message's bytes in a buffer nobody zero-fills first (SerializeAsString
+// does: a megabyte of memset per spooled mail).
+struct Serialized {
+  std::unique_ptr<char[]> bytes;
+  std::size_t size = 0;
+  std::string_view view() const { return {bytes.get(), size}; }
+};
+Serialized serialize(const google::protobuf::MessageLite& message) {
+  Serialized out{nullptr, message.ByteSizeLong()};
+  out.bytes = std::make_unique_for_overwrite<char[]>(out.size);
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.bytes.get()));
+  return out;
+}
+
 }  // namespace
 
 Spool::Spool(std::string dir) : dir_(std::move(dir)) {}
@@ -54,7 +69,7 @@ std::optional<IoError> Spool::commit(const std::string& queue_id, const v1::Spoo
   // first commit may have renamed the file and then failed to fsync the
   // directory, so sync it before saying the message is durable.
   if (exists(dir_ + "/" + name)) return fsync_directory(dir_);
-  return write_file_durably(dir_, name, message.SerializeAsString());
+  return write_file_durably(dir_, name, serialize(message).view());
 }
 
 std::optional<IoError> Spool::save_state(const std::string& queue_id, const v1::SpoolState& state) {

@@ -1,5 +1,8 @@
 #include "common/transport/zmq_client.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "common/log.hpp"
 
 namespace mailpipe::transport {
@@ -7,6 +10,24 @@ namespace {
 
 // How often to look again for a live peer while none is connected.
 constexpr auto send_retry_interval = std::chrono::milliseconds(20);
+
+// The request's bytes, written straight into the message zmq sends: no
+// copy of the frame, no zero-filled string, no second copy (a Submit or a
+// Deliver carries the whole mail, megabytes maybe). The id goes after the
+// frame as one more request_id field: a Protobuf parser keeps the last
+// value of a scalar field, so the caller's frame needs no change.
+zmq::message_t serialize_request(const v1::Frame& request, uint64_t id) {
+  using google::protobuf::io::CodedOutputStream;
+  using google::protobuf::internal::WireFormatLite;
+  const uint32_t tag = WireFormatLite::MakeTag(v1::Frame::kRequestIdFieldNumber, WireFormatLite::WIRETYPE_VARINT);
+  const std::size_t body = request.ByteSizeLong();
+  zmq::message_t bytes(body + CodedOutputStream::VarintSize32(tag) + CodedOutputStream::VarintSize64(id));
+  auto* out = static_cast<uint8_t*>(bytes.data());
+  out = request.SerializeWithCachedSizesToArray(out);
+  out = CodedOutputStream::WriteVarint32ToArray(tag, out);
+  CodedOutputStream::WriteVarint64ToArray(id, out);
+  return bytes;
+}
 
 }  // namespace
 
@@ -41,11 +62,12 @@ void ZmqClient::on_message(Parts&& parts) {
   it->second->timer.cancel();
 }
 
-asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request, std::chrono::milliseconds timeout,
+asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(const v1::Frame& request,
+                                                             std::chrono::milliseconds timeout,
                                                              std::optional<std::chrono::milliseconds> connect_wait) {
   const uint64_t id = next_id_++;
-  request.set_request_id(id);
-  std::string bytes = request.SerializeAsString();
+  // Before the first suspension: `request` is not read after this line.
+  zmq::message_t bytes = serialize_request(request, id);
 
   auto pending = std::make_shared<Pending>(io_);
   pending_->emplace(id, pending);
@@ -62,7 +84,7 @@ asio::awaitable<std::optional<v1::Frame>> ZmqClient::request(v1::Frame request, 
   const auto send_deadline = std::chrono::steady_clock::now() + std::min(timeout, connect_wait.value_or(timeout));
   for (;;) {
     Parts parts;
-    parts.emplace_back(bytes.data(), bytes.size());
+    parts.emplace_back().copy(bytes);  // shares the buffer, for a retry
     if (socket_.send(std::move(parts))) break;
     if (std::chrono::steady_clock::now() >= send_deadline) co_return std::nullopt;
     pending->timer.expires_after(std::min<std::chrono::steady_clock::duration>(

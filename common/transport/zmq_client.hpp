@@ -30,10 +30,12 @@ class ZmqClient final {
   ZmqClient(const ZmqClient&) = delete;
   ZmqClient& operator=(const ZmqClient&) = delete;
 
-  // Sends `request` (its request_id is overwritten) and waits for the reply.
-  // nullopt: no live peer or no reply within `timeout`. `connect_wait`
-  // bounds the wait for a live peer to send to (default: all of timeout).
-  asio::awaitable<std::optional<v1::Frame>> request(v1::Frame request, std::chrono::milliseconds timeout,
+  // Sends `request` (with a request_id of its own in place of the frame's)
+  // and waits for the reply. `request` is read before the first suspension
+  // only. nullopt: no live peer or no reply within `timeout`.
+  // `connect_wait` bounds the wait for a live peer to send to (default: all
+  // of timeout).
+  asio::awaitable<std::optional<v1::Frame>> request(const v1::Frame& request, std::chrono::milliseconds timeout,
                                                     std::optional<std::chrono::milliseconds> connect_wait = {});
 
   void close() { socket_.close(); }

@@ -53,6 +53,34 @@ TEST(ZmqTransport, ReplyCarriesTheRequestsAnswer) {
   EXPECT_EQ(answers, (std::vector<std::string>{"AAAAAAAA", "BBBBBBBB", "CCCCCCCC"}));
 }
 
+TEST(ZmqTransport, TheClientsRequestIdReplacesTheFramesOwn) {
+  asio::io_context io;
+  zmq::context_t context;
+  const auto where = endpoint("ids");
+  std::vector<uint64_t> seen;
+  ZmqServer server(io, context, where, [&seen](v1::Frame request) -> asio::awaitable<v1::Frame> {
+    seen.push_back(request.request_id());
+    v1::Frame reply;
+    reply.mutable_submit_reply()->set_queue_id(request.submit().envelope().queue_id());
+    co_return reply;
+  });
+  ZmqClient client(io, context, {where});
+  // The same frame twice, with a stale id in it (say, a frame resent to
+  // another MTA): each send is its own request and gets its own answer.
+  v1::Frame frame = submit_frame("AAAAAAAA");
+  frame.set_request_id(999);
+  const int answered = run_until_done(io, [&]() -> asio::awaitable<int> {
+    int n = 0;
+    for (int i = 0; i < 2; ++i) n += (co_await client.request(frame, 5s)).has_value() ? 1 : 0;
+    co_return n;
+  }());
+  EXPECT_EQ(answered, 2);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[0], 999u);
+  EXPECT_NE(seen[0], seen[1]);
+  EXPECT_EQ(frame.request_id(), 999u);  // the caller's frame is not touched
+}
+
 TEST(ZmqTransport, NoPeerFailsAtTheTimeout) {
   asio::io_context io;
   zmq::context_t context;
