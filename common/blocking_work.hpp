@@ -37,6 +37,13 @@ class BlockingWork final {
   }
   ~BlockingWork() { finish(); }
 
+  // Runs `function` on a worker; nobody waits for it. For work that only
+  // prepares (a spare file), whose loss at a stop costs nothing.
+  template <typename Function>
+  void post(Function function) {
+    asio::post(pool_, std::move(function));
+  }
+
   template <typename Function, typename Result = std::invoke_result_t<Function&>>
   asio::awaitable<Result> run(Function function) {
     // One co_await per statement: GCC 12 miscompiles `co_return co_await`.

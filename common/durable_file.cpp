@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 
+#include "common/spare_files.hpp"
+
 namespace mailpipe {
 namespace {
 
@@ -119,13 +121,16 @@ std::optional<IoError> fsync_directory(const std::string& dir) {
   return result;
 }
 
-std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data) {
+std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data,
+                                          SpareFiles* spares) {
   // The name is one directory entry; anything else would write elsewhere.
   if (!is_plain_name(name)) return io_error("write", dir + "/" + name, EINVAL);
-  const std::string temp = dir + "/.tmp-" + name + "-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(temp_counter.fetch_add(1));
   const std::string final_path = dir + "/" + name;
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  std::optional<TempFile> spare = spares != nullptr ? spares->take() : std::nullopt;
+  const std::string temp = spare ? spare->path
+                                 : dir + "/.tmp-" + name + "-" + std::to_string(::getpid()) + "-" +
+                                       std::to_string(temp_counter.fetch_add(1));
+  const int fd = spare ? spare->fd : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("open", temp, errno);
   if (auto error = write_all_and_sync(fd, data, temp)) {
     ::close(fd);

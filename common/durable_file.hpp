@@ -12,6 +12,8 @@
 
 namespace mailpipe {
 
+class SpareFiles;
+
 struct IoError {
   int err = 0;       // errno
   std::string what;  // "open /spool/X.msg: No space left on device"
@@ -22,7 +24,10 @@ struct IoError {
 // either the old file or the new one, plus at worst a temporary that
 // start-up code may delete. `name` must be one path component. On any
 // failure the temporary is removed and nothing is renamed into place.
-std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data);
+// With `spares` (of `dir`), a spare is used as the temporary when one is
+// ready, so the file's creation is not part of the wait.
+std::optional<IoError> write_file_durably(const std::string& dir, const std::string& name, std::string_view data,
+                                          SpareFiles* spares = nullptr);
 // Thread-safe, and concurrent callers for one directory share an fsync
 // (group commit): each returns once an fsync that started after its call
 // has finished.

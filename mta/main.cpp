@@ -220,6 +220,7 @@ int run(const ProcessArgs& args) {
     queue.add(message.queue_id, envelope, std::move(message.state));
     ++recovered;
   }
+  blocking.post([&spool] { spool.refill_spares(); });  // recover() removed the old ones
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
                                      [&intake](v1::Frame request) { return intake.handle(std::move(request)); },
                                      intake_keys, intake_zap_domain);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -55,7 +56,10 @@ Serialized serialize(const google::protobuf::MessageLite& message) {
 
 }  // namespace
 
-Spool::Spool(std::string dir) : dir_(std::move(dir)) {}
+// As many as commits can run at once (BlockingWork's threads).
+constexpr std::size_t spare_count = 16;
+
+Spool::Spool(std::string dir) : dir_(std::move(dir)), spares_(std::make_unique<SpareFiles>(dir_, spare_count)) {}
 
 std::optional<IoError> Spool::open() {
   if (auto error = make_directories(dir_, 0700)) return error;
@@ -69,7 +73,7 @@ std::optional<IoError> Spool::commit(const std::string& queue_id, const v1::Spoo
   // first commit may have renamed the file and then failed to fsync the
   // directory, so sync it before saying the message is durable.
   if (exists(dir_ + "/" + name)) return fsync_directory(dir_);
-  return write_file_durably(dir_, name, serialize(message).view());
+  return write_file_durably(dir_, name, serialize(message).view(), spares_.get());
 }
 
 std::optional<IoError> Spool::save_state(const std::string& queue_id, const v1::SpoolState& state) {
@@ -122,11 +126,18 @@ std::variant<SpooledMessage, IoError> Spool::load(const std::string& queue_id) c
 std::vector<SpooledMessage> Spool::recover() {
   std::vector<std::string> message_ids;
   std::vector<std::string> state_ids;
+  std::size_t spares_removed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(".tmp-")) {
+    if (name.starts_with(".tmp-spare-")) {
+      // Made ahead for commits by a process that did not stop cleanly.
+      ++spares_removed;
+      if (::unlink(entry.path().c_str()) != 0) {
+        log::error("spool_temp_remove_failed").kv("queue_id", "").kv("file", name).kv("error", std::strerror(errno));
+      }
+    } else if (name.starts_with(".tmp-")) {
       // A write that crashed before its rename: it was never acknowledged.
       log::info("spool_temp_removed").kv("queue_id", queue_id_of_temp(name)).kv("file", name);
       if (auto error = remove_file_durably(dir_, name)) {
@@ -142,6 +153,7 @@ std::vector<SpooledMessage> Spool::recover() {
     }
   }
   if (ec) log::error("spool_scan_failed").kv("spool", dir_).kv("error", ec.message());
+  if (spares_removed > 0) log::info("spool_spares_removed").kv("queue_id", "").kv("count", spares_removed);
   std::sort(message_ids.begin(), message_ids.end());
 
   for (const auto& queue_id : state_ids) {

@@ -6,12 +6,14 @@
 // both through write_file_durably, so a message that was acknowledged
 // survives a crash (DESIGN rule 1). Files that cannot be parsed are moved
 // to corrupt/ for an operator, never deleted.
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "common/durable_file.hpp"
+#include "common/spare_files.hpp"
 #include "spool.pb.h"
 
 namespace mailpipe::mta {
@@ -49,6 +51,11 @@ class Spool final {
   // recover the mail) and drops its state, with a log line.
   void quarantine(const std::string& queue_id, const std::string& reason);
 
+  // Makes spare temporary files for commit() (see common/spare_files.hpp);
+  // blocking, for a worker. Call it only after recover(), which removes
+  // every temporary file it finds.
+  void refill_spares() { spares_->refill(); }
+
   // Bytes of <qid>.msg; 0 when it cannot be read.
   uint64_t message_size(const std::string& queue_id) const;
 
@@ -57,6 +64,9 @@ class Spool final {
  private:
 
   std::string dir_;
+  // Spares for commit(): the 250 waits for those writes. A pointer, so a
+  // Spool stays movable.
+  std::unique_ptr<SpareFiles> spares_;
 };
 
 // Every envelope recipient pending, due at `now_unix_ms`.

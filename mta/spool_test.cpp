@@ -90,6 +90,30 @@ TEST_F(SpoolTest, RecoverReturnsMessagesSortedAndCleansUp) {
   EXPECT_TRUE(fs::exists(spool_.dir() + "/not-a-queue-id.msg"));  // not ours: left alone
 }
 
+TEST_F(SpoolTest, CommitsUseSparesAndRecoverRemovesThoseOfACrashedProcess) {
+  spool_.refill_spares();
+  std::size_t spares = 0;
+  for (const auto& entry : fs::directory_iterator(spool_.dir())) {
+    spares += entry.path().filename().string().starts_with(".tmp-spare-") ? 1 : 0;
+  }
+  ASSERT_GT(spares, 1u);
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("a")));
+  std::size_t left = 0;
+  for (const auto& entry : fs::directory_iterator(spool_.dir())) {
+    left += entry.path().filename().string().starts_with(".tmp-spare-") ? 1 : 0;
+  }
+  EXPECT_EQ(left, spares - 1);  // the commit took one
+
+  // As after a SIGKILL: another Spool object over the same directory.
+  Spool restarted(spool_.dir());
+  const auto recovered = restarted.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].message.message(), "a");
+  for (const auto& entry : fs::directory_iterator(spool_.dir())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".tmp-")) << entry.path();
+  }
+}
+
 TEST_F(SpoolTest, RecoverQuarantinesCorruptMessage) {
   ASSERT_FALSE(write_file_durably(spool_.dir(), "EEEEEEEE05.msg", "\xff\xff\xff garbage"));
   const auto recovered = spool_.recover();

@@ -213,7 +213,11 @@ class SmallDisk(ChainTestCase):
         self.assertEqual(refused.exception.smtp_code, 452)
         self.assertTrue(refused.exception.smtp_error.startswith(b"4.3.1"), refused.exception.smtp_error)
         self.assertIn("event=spool_write_failed", self.chain.log("mta"))
-        self.assertEqual([n for n in os.listdir(self.chain.path("spool")) if n.startswith(".tmp-")], [])
+        # No half-written temporary left; the spares made ahead are empty.
+        spool = self.chain.path("spool")
+        self.assertEqual([n for n in os.listdir(spool) if n.startswith(".tmp-") and not n.startswith(".tmp-spare-")], [])
+        self.assertEqual([n for n in os.listdir(spool) if n.startswith(".tmp-spare-")
+                          and os.path.getsize(os.path.join(spool, n)) > 0], [])
 
         os.unlink(filler)
         self.submit("after space returned")  # no restart needed

@@ -1,0 +1,46 @@
+#include "common/spare_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace mailpipe {
+
+SpareFiles::SpareFiles(std::string dir, std::size_t target) : dir_(std::move(dir)), target_(target) {}
+
+SpareFiles::~SpareFiles() {
+  std::lock_guard lock(mutex_);
+  for (const TempFile& spare : spares_) {
+    ::close(spare.fd);
+    ::unlink(spare.path.c_str());
+  }
+}
+
+std::optional<TempFile> SpareFiles::take() {
+  std::lock_guard lock(mutex_);
+  if (spares_.empty()) return std::nullopt;
+  TempFile spare = std::move(spares_.back());
+  spares_.pop_back();
+  return spare;
+}
+
+void SpareFiles::refill() {
+  std::unique_lock lock(mutex_);
+  if (refilling_) return;
+  refilling_ = true;
+  while (spares_.size() < target_) {
+    const std::string path = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
+    lock.unlock();  // takers need not wait for the file system
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    lock.lock();
+    if (fd < 0) break;
+    spares_.push_back(TempFile{fd, path});
+  }
+  refilling_ = false;
+}
+
+std::size_t SpareFiles::ready() const {
+  std::lock_guard lock(mutex_);
+  return spares_.size();
+}
+
+}  // namespace mailpipe

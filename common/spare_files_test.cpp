@@ -1,0 +1,77 @@
+#include "common/spare_files.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/durable_file.hpp"
+
+namespace mailpipe {
+namespace {
+
+class SpareFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/mailpipe-spares-XXXXXX";
+    dir_ = mkdtemp(pattern);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::size_t entries() const {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir_)) ++n;
+    return n;
+  }
+  std::string dir_;
+};
+
+TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {
+  SpareFiles spares(dir_, 3);
+  EXPECT_EQ(spares.ready(), 0u);
+  EXPECT_FALSE(spares.take());
+  spares.refill();
+  EXPECT_EQ(spares.ready(), 3u);
+  EXPECT_EQ(entries(), 3u);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    // Start-up code removes ".tmp-" files: a crash leaves no debris.
+    EXPECT_TRUE(entry.path().filename().string().starts_with(".tmp-spare-"));
+    EXPECT_EQ(std::filesystem::file_size(entry.path()), 0u);
+  }
+}
+
+TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
+  SpareFiles spares(dir_, 2);
+  spares.refill();
+  ASSERT_FALSE(write_file_durably(dir_, "a.msg", "hello", &spares));
+  EXPECT_EQ(spares.ready(), 1u);  // one used
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/a.msg")), "hello");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/a.msg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(entries(), 2u);  // a.msg and the other spare
+  // None left: the write makes its own temporary, as without spares.
+  ASSERT_FALSE(write_file_durably(dir_, "b.msg", "x", &spares));
+  ASSERT_FALSE(write_file_durably(dir_, "c.msg", "y", &spares));
+  EXPECT_EQ(spares.ready(), 0u);
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/c.msg")), "y");
+  EXPECT_EQ(entries(), 3u);
+}
+
+TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
+  std::optional<TempFile> taken;
+  {
+    SpareFiles spares(dir_, 2);
+    spares.refill();
+    taken = spares.take();
+    ASSERT_TRUE(taken);
+  }
+  EXPECT_EQ(entries(), 1u);  // the one not taken is gone
+  EXPECT_TRUE(std::filesystem::exists(taken->path));
+  ::close(taken->fd);
+}
+
+}  // namespace
+}  // namespace mailpipe
