@@ -132,6 +132,14 @@ std::optional<IoError> write_file_durably(const std::string& dir, const std::str
                                        std::to_string(temp_counter.fetch_add(1));
   const int fd = spare ? spare->fd : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("open", temp, errno);
+  // A recycled spare still holds its old bytes: cut them to the new size
+  // (before the fsync that makes the new ones durable).
+  if (spare && ::ftruncate(fd, static_cast<off_t>(data.size())) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return io_error("ftruncate", temp, err);
+  }
   if (auto error = write_all_and_sync(fd, data, temp)) {
     ::close(fd);
     ::unlink(temp.c_str());

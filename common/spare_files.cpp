@@ -38,6 +38,22 @@ void SpareFiles::refill() {
   refilling_ = false;
 }
 
+bool SpareFiles::recycle(const std::string& path) {
+  std::unique_lock lock(mutex_);
+  if (spares_.size() >= target_) return false;
+  const std::string spare = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
+  lock.unlock();
+  if (::rename(path.c_str(), spare.c_str()) != 0) return false;
+  const int fd = ::open(spare.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    ::unlink(spare.c_str());  // gone from `path` all the same
+    return true;
+  }
+  lock.lock();
+  spares_.push_back(TempFile{fd, spare});
+  return true;
+}
+
 std::size_t SpareFiles::ready() const {
   std::lock_guard lock(mutex_);
   return spares_.size();

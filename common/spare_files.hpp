@@ -1,5 +1,5 @@
 #pragma once
-// Empty temporary files made ahead of need in one directory. Creating a
+// Temporary files made ahead of need in one directory. Creating a
 // file is not free: on ext4 without a journal it took 0.3 ms here (the
 // inode allocator walks recently deleted inodes), a third of a spool
 // commit. A commit that takes a spare leaves that cost to a worker that
@@ -18,7 +18,7 @@
 namespace mailpipe {
 
 struct TempFile {
-  int fd = -1;  // open for writing, empty
+  int fd = -1;  // open for writing; may hold an old file's bytes (see recycle)
   std::string path;
 };
 
@@ -36,6 +36,14 @@ class SpareFiles final {
   // file themselves and report the error.
   void refill();
   std::size_t ready() const;
+  // Turns the file at `path` (one this process no longer needs, a delivered
+  // spool file) into a spare instead of unlinking it: deleting and creating
+  // files is what made ext4 slow here (each new inode is looked for past
+  // the recently deleted ones), and overwriting blocks that exist costs
+  // less than allocating new ones. Not durable: a crash may bring `path`
+  // back. false: the pool is full or the rename failed (errno set); the
+  // caller unlinks `path` as before.
+  bool recycle(const std::string& path);
 
  private:
   const std::string dir_;

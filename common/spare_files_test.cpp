@@ -60,6 +60,24 @@ TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
   EXPECT_EQ(entries(), 3u);
 }
 
+TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
+  SpareFiles spares(dir_, 1);
+  ASSERT_FALSE(write_file_durably(dir_, "old.msg", std::string(100000, 'o')));
+  ASSERT_TRUE(spares.recycle(dir_ + "/old.msg"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/old.msg"));
+  EXPECT_EQ(spares.ready(), 1u);
+  // The pool is full: the next one is the caller's to unlink.
+  ASSERT_FALSE(write_file_durably(dir_, "other.msg", "x"));
+  EXPECT_FALSE(spares.recycle(dir_ + "/other.msg"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/other.msg"));
+
+  // Shorter content into the recycled file: none of the old bytes remain.
+  ASSERT_FALSE(write_file_durably(dir_, "new.msg", "short", &spares));
+  EXPECT_EQ(spares.ready(), 0u);
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/new.msg")), "short");
+  EXPECT_EQ(entries(), 2u);  // new.msg, other.msg
+}
+
 TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
   std::optional<TempFile> taken;
   {

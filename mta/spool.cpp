@@ -87,6 +87,8 @@ std::optional<IoError> Spool::remove(const std::string& queue_id, bool durable) 
     const std::string name = queue_id + std::string(suffix);
     if (durable) {
       if (auto error = remove_file_durably(dir_, name)) return error;
+    } else if (suffix == message_suffix && spares_->recycle(dir_ + "/" + name)) {
+      // Kept as a spare for a later commit: no inode freed and allocated.
     } else if (::unlink((dir_ + "/" + name).c_str()) != 0 && errno != ENOENT) {
       const int err = errno;
       return io_error("unlink", dir_ + "/" + name, err);

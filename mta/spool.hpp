@@ -38,7 +38,9 @@ class Spool final {
   // delivered again (duplicate), never a state without its message.
   // `durable`: the directory is fsync'd after each unlink, so the removal
   // survives a crash (an operator's delete); without, a crash may bring
-  // the message back (delivered again: for a message that was delivered).
+  // the message back (delivered again: for a message that was delivered),
+  // and the .msg file becomes a spare for a later commit when there is
+  // room (SpareFiles::recycle) instead of being unlinked.
   std::optional<IoError> remove(const std::string& queue_id, bool durable = true);
   std::variant<SpooledMessage, IoError> load(const std::string& queue_id) const;
   // At start-up: removes leftover temporary files and orphan states, moves

@@ -104,6 +104,16 @@ TEST_F(SpoolTest, CommitsUseSparesAndRecoverRemovesThoseOfACrashedProcess) {
   }
   EXPECT_EQ(left, spares - 1);  // the commit took one
 
+  // A delivered message's file becomes a spare again (no inode freed).
+  ASSERT_FALSE(spool_.remove("AAAAAAAA01", false));
+  EXPECT_FALSE(fs::exists(spool_.dir() + "/AAAAAAAA01.msg"));
+  std::size_t after_remove = 0;
+  for (const auto& entry : fs::directory_iterator(spool_.dir())) {
+    after_remove += entry.path().filename().string().starts_with(".tmp-spare-") ? 1 : 0;
+  }
+  EXPECT_EQ(after_remove, spares);
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("a")));
+
   // As after a SIGKILL: another Spool object over the same directory.
   Spool restarted(spool_.dir());
   const auto recovered = restarted.recover();

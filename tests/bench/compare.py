@@ -25,6 +25,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import signal
 import subprocess
 import sys
@@ -45,9 +46,10 @@ from thread_profile import ThreadProfiler  # noqa: E402
 
 
 class Scenario:
-    def __init__(self, name, kind, size, sessions, messages, postfix=True):
+    def __init__(self, name, kind, size, sessions, messages, postfix=True, rate=0):
         self.name, self.kind, self.size, self.sessions = name, kind, size, sessions
         self.messages, self.postfix = messages, postfix
+        self.rate = rate  # msg/s offered (open loop); 0: as fast as the server answers
 
 
 # Messages per scenario: a whole run takes a few minutes on a 2-core VM
@@ -60,6 +62,10 @@ SCENARIOS = [
     Scenario("relay-10k-c20", "relay", 10240, 20, 1000),
     Scenario("local-1m-c10", "local", 1024 * 1024, 10, 200),
     Scenario("msa-starttls-auth-10k-c20", "msa", 10240, 20, 500, postfix=False),
+    # The latency target: 20 sessions at a fixed rate both systems sustain
+    # (closed-loop latency at saturation is sessions / throughput, Little's
+    # law, whatever the server). Compared with one fsync on the same disk.
+    Scenario("latency-10k-c20-150/s", "local", 10240, 20, 600, rate=150),
 ]
 
 
@@ -92,6 +98,29 @@ def fsync_rate(directory, writers, files=200):
     rate = per * writers / (time.monotonic() - start)
     shutil.rmtree(work, ignore_errors=True)
     return rate
+
+
+def durable_write_ms(directory, count=200):
+    """p50 ms, one writer, 10 KB: (fsync of a new file, a whole commit as
+    mailpipe's spool does it: temporary, fsync, rename, directory fsync)."""
+    work = tempfile.mkdtemp(prefix="commit-probe-", dir=directory)
+    fsyncs, commits = [], []
+    for i in range(count):
+        start = time.perf_counter()
+        temp = os.path.join(work, f".tmp-{i}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"x" * 10240)
+        before = time.perf_counter()
+        os.fsync(fd)
+        fsyncs.append(time.perf_counter() - before)
+        os.close(fd)
+        os.rename(temp, os.path.join(work, str(i)))
+        dir_fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+        commits.append(time.perf_counter() - start)
+    shutil.rmtree(work, ignore_errors=True)
+    return statistics.median(fsyncs) * 1000, statistics.median(commits) * 1000
 
 
 def machine_lines(tmp):
@@ -176,7 +205,7 @@ class Bench:
         system = self.system(name)
         command = [self.loadgen, "-n", str(messages), "-c", str(scenario.sessions), "--size", str(scenario.size),
                    "--pipelining", "--sources", str(min(scenario.sessions, 50)), "--source-base", "127.0.1.1",
-                   "--label", label, "--wait", "120"]
+                   "--label", label, "--wait", "120", "--rate", str(scenario.rate)]
         if scenario.kind == "relay":
             command += ["--from", "sender@remote.bench.test", "--sink-dir", self.sinks[name].dump_dir]
             command += [arg for user in USERS for arg in ("--to", f"{user}@{RELAY_DOMAIN}")]
@@ -263,6 +292,20 @@ def problems(name, fields):
     if failed or missing:
         return f" [{name}: {failed} failed, {missing} not on disk; {fields['stderr'].splitlines()[-1:]}]"
     return ""
+
+
+def latency_line(scenario, messages, mailpipe, postfix, fsync_ms, commit_ms):
+    """For a fixed-rate scenario: p99 DATA->250 against one fsync."""
+    def judged(fields):
+        if not fields:
+            return "n/a"
+        p99 = fields["data_p99_ms"]
+        return f"p50 {fields['data_p50_ms']:.2f} p99 {p99:.2f} ms = {p99 / fsync_ms:.1f}x one fsync"
+    return (f"scenario={scenario.name} n={messages} offered={scenario.rate} msg/s | DATA->250: "
+            f"mailpipe {judged(mailpipe)} | postfix {judged(postfix)} | one fsync p50 {fsync_ms:.2f} ms, "
+            f"one spool commit (2 fsyncs) p50 {commit_ms:.2f} ms | 250->on disk p50/p99 ms: mailpipe "
+            f"{latency(mailpipe, 'delivery')} postfix {latency(postfix, 'delivery')}"
+            f"{problems('mailpipe', mailpipe)}{problems('postfix', postfix)}")
 
 
 def scenario_line(scenario, messages, mailpipe, postfix):
@@ -396,7 +439,11 @@ def main():
                 profile_text = profiler.report()
             postfix = bench.run("postfix", scenario) if scenario.postfix and not args.no_postfix else None
             messages = max(1, int(scenario.messages * args.scale))
-            print(scenario_line(scenario, messages, mailpipe, postfix), flush=True)
+            if scenario.rate:
+                fsync_ms, commit_ms = durable_write_ms(root)
+                print(latency_line(scenario, messages, mailpipe, postfix, fsync_ms, commit_ms), flush=True)
+            else:
+                print(scenario_line(scenario, messages, mailpipe, postfix), flush=True)
 
         if profile_text:
             print(f"\nmailpipe's event loops during {args.profile} (share of wall time, sampled from "

@@ -173,6 +173,15 @@ asio::awaitable<bool> LoadRun::transaction(ClientConnection& connection, uint64_
   co_return reply.code != 421;
 }
 
+asio::awaitable<void> LoadRun::wait_for_turn(uint64_t seq) {
+  if (options_.rate <= 0) co_return;
+  const auto due = started_ + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(static_cast<double>(seq) / options_.rate));
+  if (due <= Clock::now()) co_return;  // behind schedule: send now
+  asio::steady_timer timer(io_, due);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
 asio::awaitable<void> LoadRun::session(uint32_t index) {
   const auto source = source_address(options_.source_base, index % options_.sources);
   int consecutive_failures = 0;
@@ -186,6 +195,7 @@ asio::awaitable<void> LoadRun::session(uint32_t index) {
       bool usable = true;
       while (usable && next_seq_ < options_.messages) {
         seq = next_seq_++;
+        co_await wait_for_turn(seq);
         usable = co_await transaction(connection, seq);
         seq = options_.messages;
       }
@@ -272,14 +282,14 @@ int LoadRun::report() const {
                  rate(delivered_, done_s), delivery.p50_ms, delivery.p99_ms, delivery.max_ms);
   }
   std::printf(
-      "summary label=%s mode=%s pipelining=%d sessions=%u sources=%u size=%llu messages=%llu accepted=%llu "
+      "summary label=%s mode=%s pipelining=%d sessions=%u rate=%.1f sources=%u size=%llu messages=%llu accepted=%llu "
       "failed=%llu reconnects=%llu accept_s=%.3f accept_rate=%.1f data_p50_ms=%.2f data_p99_ms=%.2f "
       "data_max_ms=%.2f watched=%d delivered=%llu missing=%llu done_s=%.3f throughput=%.1f "
       "delivery_p50_ms=%.2f delivery_p99_ms=%.2f delivery_max_ms=%.2f loadgen_cpu_s=%.2f\n",
       options_.label.empty() ? "-" : options_.label.c_str(),
       options_.security == Security::plain ? "plain"
       : options_.security == Security::starttls ? "starttls" : "implicit-tls",
-      options_.pipelining ? 1 : 0, options_.sessions, options_.sources,
+      options_.pipelining ? 1 : 0, options_.sessions, options_.rate, options_.sources,
       static_cast<unsigned long long>(options_.size), static_cast<unsigned long long>(options_.messages),
       static_cast<unsigned long long>(accepted_), static_cast<unsigned long long>(failed_),
       static_cast<unsigned long long>(reconnects_), accept_s, rate(accepted_, accept_s), data.p50_ms, data.p99_ms,

@@ -2,7 +2,7 @@
 // The throughput run: `messages` messages of `size` octets over `sessions`
 // concurrent SMTP sessions. Each session connects once and sends message
 // after message (MAIL, RCPT, DATA, no RSET between successful ones),
-// optionally pipelined. Per message it records three times:
+// optionally pipelined, at once or (--rate) when the message is due. Per message it records three times:
 //   dot_sent  the final "." of DATA written to the socket
 //   accepted  the 250 reply to it read
 //   on_disk   its file seen in a watched Maildir or sink dir
@@ -33,6 +33,8 @@ class LoadRun final {
 
  private:
   asio::awaitable<void> session(uint32_t index);
+  // With --rate: until message `seq` is due.
+  asio::awaitable<void> wait_for_turn(uint64_t seq);
   asio::awaitable<void> open_session(ClientConnection& connection, const asio::ip::address& source);
   // false: the connection is unusable (closed, 421, timeout).
   asio::awaitable<bool> transaction(ClientConnection& connection, uint64_t seq);

@@ -14,6 +14,8 @@ constexpr const char* usage = R"(usage: mailpipe-loadgen --port P [options]
   --messages N, -n N       messages to send (1000)
   --sessions C, -c C       concurrent SMTP sessions, each sends many (10)
   --size S                 message size in octets, k/m suffix allowed (10k)
+  --rate R                 open loop: message k starts at k/R s, whoever is free sends it
+                           (0: closed loop, each session sends its next at once)
   --from ADDR              MAIL FROM (loadgen@bench.test)
   --to ADDR                RCPT TO; repeat for several (round robin)
   --starttls               STARTTLS after EHLO (no certificate check)
@@ -85,6 +87,9 @@ Options parse_options(int argc, char** argv) {
       options.sessions = static_cast<uint32_t>(parse_count(value(), option));
     } else if (option == "--size") {
       options.size = parse_count(value(), option);
+    } else if (option == "--rate") {
+      options.rate = std::stod(value());
+      if (!(options.rate >= 0)) fail("--rate must be 0 or more");
     } else if (option == "--from") {
       options.from = value();
     } else if (option == "--to") {

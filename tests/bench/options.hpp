@@ -21,6 +21,10 @@ struct Options {
   uint32_t sessions = 10;
   uint64_t size = 10240;  // whole message (header + body), octets
   bool pipelining = false;
+  // Messages per second over all sessions (open loop); 0: as fast as the
+  // server answers. Closed-loop latency at saturation is just sessions /
+  // throughput (Little's law); at a fixed rate it is the server's own.
+  double rate = 0;
   // Client source addresses: source_base, source_base+1, ... (sessions
   // take them round robin) so per-address limits and the ephemeral port
   // range are not what is measured.
