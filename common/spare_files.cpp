@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace mailpipe {
 
-SpareFiles::SpareFiles(std::string dir, std::size_t target) : dir_(std::move(dir)), target_(target) {}
+SpareFiles::SpareFiles(std::string dir, std::size_t made_ahead, std::size_t kept)
+    : dir_(std::move(dir)), made_ahead_(made_ahead), kept_(std::max(kept, made_ahead)) {}
 
 SpareFiles::~SpareFiles() {
   std::lock_guard lock(mutex_);
@@ -27,7 +30,7 @@ void SpareFiles::refill() {
   std::unique_lock lock(mutex_);
   if (refilling_) return;
   refilling_ = true;
-  while (spares_.size() < target_) {
+  while (spares_.size() < made_ahead_) {
     const std::string path = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
     lock.unlock();  // takers need not wait for the file system
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -40,7 +43,7 @@ void SpareFiles::refill() {
 
 bool SpareFiles::recycle(const std::string& path) {
   std::unique_lock lock(mutex_);
-  if (spares_.size() >= target_) return false;
+  if (spares_.size() >= kept_) return false;
   const std::string spare = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
   lock.unlock();
   if (::rename(path.c_str(), spare.c_str()) != 0) return false;

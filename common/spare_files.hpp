@@ -24,14 +24,18 @@ struct TempFile {
 
 class SpareFiles final {
  public:
-  SpareFiles(std::string dir, std::size_t target);
+  // refill() makes up to `made_ahead`; recycle() keeps up to `kept`.
+  // Made ahead for bursts, kept for the steady state (a file taken by a
+  // commit comes back when its message is delivered): a refill that
+  // topped up to `kept` would create the files recycling is there to save.
+  SpareFiles(std::string dir, std::size_t made_ahead, std::size_t kept);
   SpareFiles(const SpareFiles&) = delete;
   SpareFiles& operator=(const SpareFiles&) = delete;
   ~SpareFiles();
 
   // A spare, now owned by the caller; none when all are taken.
   std::optional<TempFile> take();
-  // Makes spares until `target` are ready. Blocking file work: call it on
+  // Makes spares until `made_ahead` are ready. Blocking file work: call it on
   // a worker. A failure (disk full) just stops: commits then create their
   // file themselves and report the error.
   void refill();
@@ -47,7 +51,8 @@ class SpareFiles final {
 
  private:
   const std::string dir_;
-  const std::size_t target_;
+  const std::size_t made_ahead_;
+  const std::size_t kept_;
   mutable std::mutex mutex_;
   std::vector<TempFile> spares_;
   bool refilling_ = false;  // one refill at a time is enough

@@ -29,7 +29,7 @@ class SpareFilesTest : public ::testing::Test {
 };
 
 TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {
-  SpareFiles spares(dir_, 3);
+  SpareFiles spares(dir_, 3, 5);
   EXPECT_EQ(spares.ready(), 0u);
   EXPECT_FALSE(spares.take());
   spares.refill();
@@ -40,10 +40,18 @@ TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {
     EXPECT_TRUE(entry.path().filename().string().starts_with(".tmp-spare-"));
     EXPECT_EQ(std::filesystem::file_size(entry.path()), 0u);
   }
+  // Delivered files are kept beyond what refill makes, up to `kept`.
+  for (const char* name : {"a.msg", "b.msg", "c.msg"}) ASSERT_FALSE(write_file_durably(dir_, name, "x"));
+  EXPECT_TRUE(spares.recycle(dir_ + "/a.msg"));
+  EXPECT_TRUE(spares.recycle(dir_ + "/b.msg"));
+  EXPECT_FALSE(spares.recycle(dir_ + "/c.msg"));
+  EXPECT_EQ(spares.ready(), 5u);
+  spares.refill();  // has more than it makes: creates nothing
+  EXPECT_EQ(entries(), 6u);  // 5 spares and c.msg
 }
 
 TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
-  SpareFiles spares(dir_, 2);
+  SpareFiles spares(dir_, 2, 2);
   spares.refill();
   ASSERT_FALSE(write_file_durably(dir_, "a.msg", "hello", &spares));
   EXPECT_EQ(spares.ready(), 1u);  // one used
@@ -61,7 +69,7 @@ TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
 }
 
 TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
-  SpareFiles spares(dir_, 1);
+  SpareFiles spares(dir_, 1, 1);
   ASSERT_FALSE(write_file_durably(dir_, "old.msg", std::string(100000, 'o')));
   ASSERT_TRUE(spares.recycle(dir_ + "/old.msg"));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/old.msg"));
@@ -81,7 +89,7 @@ TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
 TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
   std::optional<TempFile> taken;
   {
-    SpareFiles spares(dir_, 2);
+    SpareFiles spares(dir_, 2, 2);
     spares.refill();
     taken = spares.take();
     ASSERT_TRUE(taken);

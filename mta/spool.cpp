@@ -56,10 +56,13 @@ Serialized serialize(const google::protobuf::MessageLite& message) {
 
 }  // namespace
 
-// As many as commits can run at once (BlockingWork's threads).
-constexpr std::size_t spare_count = 16;
+// Made ahead: a burst of commits at once (BlockingWork has 16 threads)
+// mostly finds one. Kept: delivered files waiting for the next commits.
+constexpr std::size_t spares_made_ahead = 8;
+constexpr std::size_t spares_kept = 64;
 
-Spool::Spool(std::string dir) : dir_(std::move(dir)), spares_(std::make_unique<SpareFiles>(dir_, spare_count)) {}
+Spool::Spool(std::string dir)
+    : dir_(std::move(dir)), spares_(std::make_unique<SpareFiles>(dir_, spares_made_ahead, spares_kept)) {}
 
 std::optional<IoError> Spool::open() {
   if (auto error = make_directories(dir_, 0700)) return error;
