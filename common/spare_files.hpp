@@ -48,6 +48,8 @@ class SpareFiles final {
   // back. false: the pool is full or the rename failed (errno set); the
   // caller unlinks `path` as before.
   bool recycle(const std::string& path);
+  // Recycled files larger than this are emptied (their blocks freed).
+  static constexpr std::size_t kept_bytes_each = 256 * 1024;
 
  private:
   const std::string dir_;

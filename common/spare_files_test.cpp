@@ -70,7 +70,7 @@ TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
 
 TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
   SpareFiles spares(dir_, 1, 1);
-  ASSERT_FALSE(write_file_durably(dir_, "old.msg", std::string(100000, 'o')));
+  ASSERT_FALSE(write_file_durably(dir_, "old.msg", std::string(1000, 'o')));
   ASSERT_TRUE(spares.recycle(dir_ + "/old.msg"));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/old.msg"));
   EXPECT_EQ(spares.ready(), 1u);
@@ -84,6 +84,15 @@ TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
   EXPECT_EQ(spares.ready(), 0u);
   EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/new.msg")), "short");
   EXPECT_EQ(entries(), 2u);  // new.msg, other.msg
+}
+
+TEST_F(SpareFilesTest, ABigRecycledFileGivesItsBlocksBack) {
+  SpareFiles spares(dir_, 1, 1);
+  ASSERT_FALSE(write_file_durably(dir_, "big.msg", std::string(SpareFiles::kept_bytes_each + 1, 'b')));
+  ASSERT_TRUE(spares.recycle(dir_ + "/big.msg"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(std::filesystem::file_size(entry.path()), 0u) << entry.path();
+  }
 }
 
 TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
