@@ -126,11 +126,13 @@ std::optional<IoError> write_file_durably(const std::string& dir, const std::str
   // The name is one directory entry; anything else would write elsewhere.
   if (!is_plain_name(name)) return io_error("write", dir + "/" + name, EINVAL);
   const std::string final_path = dir + "/" + name;
-  std::optional<TempFile> spare = spares != nullptr ? spares->take() : std::nullopt;
-  const std::string temp = spare ? spare->path
+  std::optional<std::string> spare = spares != nullptr ? spares->take() : std::nullopt;
+  int fd = spare ? ::open(spare->c_str(), O_WRONLY | O_CLOEXEC) : -1;
+  if (spare && fd < 0) spare.reset();  // gone (removed by hand?): make a new one
+  const std::string temp = spare ? *spare
                                  : dir + "/.tmp-" + name + "-" + std::to_string(::getpid()) + "-" +
                                        std::to_string(temp_counter.fetch_add(1));
-  const int fd = spare ? spare->fd : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (!spare) fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("open", temp, errno);
   // A recycled spare still holds its old bytes: cut them to the new size
   // (before the fsync that makes the new ones durable).

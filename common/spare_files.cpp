@@ -13,16 +13,17 @@ SpareFiles::SpareFiles(std::string dir, std::size_t made_ahead, std::size_t kept
 
 SpareFiles::~SpareFiles() {
   std::lock_guard lock(mutex_);
-  for (const TempFile& spare : spares_) {
-    ::close(spare.fd);
-    ::unlink(spare.path.c_str());
-  }
+  for (const std::string& spare : spares_) ::unlink(spare.c_str());
 }
 
-std::optional<TempFile> SpareFiles::take() {
+std::string SpareFiles::next_name() {
+  return dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
+}
+
+std::optional<std::string> SpareFiles::take() {
   std::lock_guard lock(mutex_);
   if (spares_.empty()) return std::nullopt;
-  TempFile spare = std::move(spares_.back());
+  std::string spare = std::move(spares_.back());
   spares_.pop_back();
   return spare;
 }
@@ -32,12 +33,13 @@ void SpareFiles::refill() {
   if (refilling_) return;
   refilling_ = true;
   while (spares_.size() < made_ahead_) {
-    const std::string path = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
+    std::string path = next_name();
     lock.unlock();  // takers need not wait for the file system
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     lock.lock();
     if (fd < 0) break;
-    spares_.push_back(TempFile{fd, path});
+    spares_.push_back(std::move(path));
   }
   refilling_ = false;
 }
@@ -45,21 +47,18 @@ void SpareFiles::refill() {
 bool SpareFiles::recycle(const std::string& path) {
   std::unique_lock lock(mutex_);
   if (spares_.size() >= kept_) return false;
-  const std::string spare = dir_ + "/.tmp-spare-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++);
+  std::string spare = next_name();
   lock.unlock();
   if (::rename(path.c_str(), spare.c_str()) != 0) return false;
-  const int fd = ::open(spare.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
-    ::unlink(spare.c_str());  // gone from `path` all the same
-    return true;
-  }
   // The blocks of small files are kept for the next one to overwrite; a
   // big one gives its space back now (64 spares of 25 MiB mail would keep
   // over a gigabyte of disk). The inode, the costly part, stays.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(kept_bytes_each)) (void)::ftruncate(fd, 0);
+  if (::stat(spare.c_str(), &st) == 0 && st.st_size > static_cast<off_t>(kept_bytes_each)) {
+    (void)::truncate(spare.c_str(), 0);  // a failure only keeps the blocks a while
+  }
   lock.lock();
-  spares_.push_back(TempFile{fd, spare});
+  spares_.push_back(std::move(spare));
   return true;
 }
 

@@ -17,11 +17,6 @@
 
 namespace mailpipe {
 
-struct TempFile {
-  int fd = -1;  // open for writing; may hold an old file's bytes (see recycle)
-  std::string path;
-};
-
 class SpareFiles final {
  public:
   // refill() makes up to `made_ahead`; recycle() keeps up to `kept`.
@@ -33,8 +28,10 @@ class SpareFiles final {
   SpareFiles& operator=(const SpareFiles&) = delete;
   ~SpareFiles();
 
-  // A spare, now owned by the caller; none when all are taken.
-  std::optional<TempFile> take();
+  // The path of a spare, now the caller's; none when all are taken. The
+  // file may hold an old file's bytes (see recycle): open it for writing
+  // and cut it to the new size. No descriptor is held for spares.
+  std::optional<std::string> take();
   // Makes spares until `made_ahead` are ready. Blocking file work: call it on
   // a worker. A failure (disk full) just stops: commits then create their
   // file themselves and report the error.
@@ -56,7 +53,9 @@ class SpareFiles final {
   const std::size_t made_ahead_;
   const std::size_t kept_;
   mutable std::mutex mutex_;
-  std::vector<TempFile> spares_;
+  std::string next_name();  // under mutex_
+
+  std::vector<std::string> spares_;  // paths
   bool refilling_ = false;  // one refill at a time is enough
   unsigned long counter_ = 0;
 };

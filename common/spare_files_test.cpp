@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <optional>
@@ -96,7 +95,7 @@ TEST_F(SpareFilesTest, ABigRecycledFileGivesItsBlocksBack) {
 }
 
 TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
-  std::optional<TempFile> taken;
+  std::optional<std::string> taken;
   {
     SpareFiles spares(dir_, 2, 2);
     spares.refill();
@@ -104,8 +103,16 @@ TEST_F(SpareFilesTest, ASpareTakenIsTheCallersAndTheRestGoWithTheObject) {
     ASSERT_TRUE(taken);
   }
   EXPECT_EQ(entries(), 1u);  // the one not taken is gone
-  EXPECT_TRUE(std::filesystem::exists(taken->path));
-  ::close(taken->fd);
+  EXPECT_TRUE(std::filesystem::exists(*taken));
+}
+
+TEST_F(SpareFilesTest, ASpareRemovedBehindItsBackIsReplacedByANewTemporary) {
+  SpareFiles spares(dir_, 1, 1);
+  spares.refill();
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) std::filesystem::remove(entry.path());
+  ASSERT_FALSE(write_file_durably(dir_, "a.msg", "still written", &spares));
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/a.msg")), "still written");
+  EXPECT_EQ(entries(), 1u);
 }
 
 }  // namespace
