@@ -230,9 +230,10 @@ hostname: "mda.example.test"
         return self.tokens_in(self.path("sink"))
 
     def spooled(self, name):
-        """Messages still in the MTA's spool (files at its top level)."""
+        """Messages still in the MTA's spool: its .msg and .state files (not
+        the empty or recycled .tmp-spare- files it keeps for new mail)."""
         directory = self.path("spool-" + name)
-        return [n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n))]
+        return [n for n in os.listdir(directory) if n.endswith((".msg", ".state"))]
 
     def queued_by(self, name):
         return len(re.findall(r"event=queued ", self.log(name)))
