@@ -10,17 +10,15 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace mailpipe {
 namespace {
 
 class DurableFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-durable-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test_support::TempDir temp_{"durable"};
+  const std::string& dir_ = temp_.path();
 };
 
 TEST_F(DurableFile, WriteThenReadBack) {

@@ -8,23 +8,20 @@
 #include <string>
 
 #include "common/durable_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe {
 namespace {
 
 class SpareFilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-spares-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::size_t entries() const {
     std::size_t n = 0;
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir_)) ++n;
     return n;
   }
-  std::string dir_;
+  test_support::TempDir temp_{"spares"};
+  const std::string& dir_ = temp_.path();
 };
 
 TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {

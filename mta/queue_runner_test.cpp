@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::mta {
 namespace {
@@ -36,15 +37,11 @@ class RecordingCourier final : public Courier {
 class QueueRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-queue-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    spool_ = Spool(dir_ + "/spool");
     ASSERT_FALSE(spool_.open());
     config_.add_local_domain("example.test");
     config_.mutable_retry()->set_first_retry_ms(1);
     config_.mutable_retry()->set_max_retry_ms(1);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static v1::SpoolMessage message(const std::string& body) {
     v1::SpoolMessage m;
@@ -64,8 +61,9 @@ class QueueRunnerTest : public ::testing::Test {
     io_.run_for(std::chrono::milliseconds(10));
   }
 
-  std::string dir_;
-  Spool spool_{""};
+  test_support::TempDir temp_{"queue"};
+  const std::string& dir_ = temp_.path();
+  Spool spool_{dir_ + "/spool"};
   v1::MtaConfig config_;
   asio::io_context io_;
   RecordingCourier local_;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace mailpipe::mta {
 namespace {
 
@@ -14,13 +16,7 @@ namespace fs = std::filesystem;
 
 class SpoolTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-spool-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    spool_ = Spool(dir_ + "/spool");
-    ASSERT_FALSE(spool_.open());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(spool_.open()); }
 
   static v1::SpoolMessage message(const std::string& body) {
     v1::SpoolMessage m;
@@ -32,8 +28,9 @@ class SpoolTest : public ::testing::Test {
     return m;
   }
 
-  std::string dir_;
-  Spool spool_{""};
+  test_support::TempDir temp_{"spool"};
+  const std::string& dir_ = temp_.path();
+  Spool spool_{dir_ + "/spool"};
 };
 
 TEST_F(SpoolTest, CommitThenLoadRoundTrips) {
