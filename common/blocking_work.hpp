@@ -13,9 +13,12 @@
 // and untouched by the awaiting coroutine), and may log (log lines are one
 // write(2) each).
 #include <asio.hpp>
+#include <exception>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
+
+#include "common/log.hpp"
 
 namespace mailpipe {
 
@@ -38,10 +41,17 @@ class BlockingWork final {
   ~BlockingWork() { finish(); }
 
   // Runs `function` on a worker; nobody waits for it. For work that only
-  // prepares (a spare file), whose loss at a stop costs nothing.
+  // prepares (a spare file), whose loss at a stop costs nothing. An
+  // exception from it is logged, never the end of the process.
   template <typename Function>
   void post(Function function) {
-    asio::post(pool_, std::move(function));
+    asio::post(pool_, [function = std::move(function)]() mutable {
+      try {
+        function();
+      } catch (const std::exception& e) {
+        log::error("background_work_failed").kv("error", e.what());
+      }
+    });
   }
 
   template <typename Function, typename Result = std::invoke_result_t<Function&>>

@@ -134,8 +134,8 @@ std::optional<IoError> write_file_durably(const std::string& dir, const std::str
                                        std::to_string(temp_counter.fetch_add(1));
   if (!spare) fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("open", temp, errno);
-  // A recycled spare still holds its old bytes: cut them to the new size
-  // (before the fsync that makes the new ones durable).
+  // A recycled spare was emptied; cut it to size anyway, in case that
+  // failed (before the fsync that makes the new bytes durable).
   if (spare && ::ftruncate(fd, static_cast<off_t>(data.size())) != 0) {
     const int err = errno;
     ::close(fd);
@@ -157,7 +157,11 @@ std::optional<IoError> write_file_durably(const std::string& dir, const std::str
     ::unlink(temp.c_str());
     return io_error("rename", final_path, err);
   }
-  return fsync_directory(dir);
+  // Read before the fsync: every recycling rename counted here is covered.
+  const uint64_t recycled = spares != nullptr ? spares->renames_so_far() : 0;
+  std::optional<IoError> error = fsync_directory(dir);
+  if (!error && spares != nullptr) spares->renames_durable(recycled);
+  return error;
 }
 
 std::optional<IoError> remove_file_durably(const std::string& dir, const std::string& name) {

@@ -1,7 +1,6 @@
 #include "common/spare_files.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@ SpareFiles::SpareFiles(std::string dir, std::size_t made_ahead, std::size_t kept
 SpareFiles::~SpareFiles() {
   std::lock_guard lock(mutex_);
   for (const std::string& spare : spares_) ::unlink(spare.c_str());
+  for (const Pending& pending : pending_) ::unlink(pending.path.c_str());
 }
 
 std::string SpareFiles::next_name() {
@@ -32,6 +32,10 @@ void SpareFiles::refill() {
   std::unique_lock lock(mutex_);
   if (refilling_) return;
   refilling_ = true;
+  struct Done {  // also when push_back throws
+    bool& refilling;
+    ~Done() { refilling = false; }
+  } done{refilling_};
   while (spares_.size() < made_ahead_) {
     std::string path = next_name();
     lock.unlock();  // takers need not wait for the file system
@@ -41,25 +45,34 @@ void SpareFiles::refill() {
     if (fd < 0) break;
     spares_.push_back(std::move(path));
   }
-  refilling_ = false;
 }
 
 bool SpareFiles::recycle(const std::string& path) {
   std::unique_lock lock(mutex_);
-  if (spares_.size() >= kept_) return false;
+  if (spares_.size() + pending_.size() >= kept_) return false;
   std::string spare = next_name();
   lock.unlock();
   if (::rename(path.c_str(), spare.c_str()) != 0) return false;
-  // The blocks of small files are kept for the next one to overwrite; a
-  // big one gives its space back now (64 spares of 25 MiB mail would keep
-  // over a gigabyte of disk). The inode, the costly part, stays.
-  struct stat st {};
-  if (::stat(spare.c_str(), &st) == 0 && st.st_size > static_cast<off_t>(kept_bytes_each)) {
-    (void)::truncate(spare.c_str(), 0);  // a failure only keeps the blocks a while
-  }
+  // Empty from now on: no delivered mail lingers in the spool under a
+  // spare's name, and no old byte can outlive the next commit's write.
+  // The inode, the costly part, is what is kept.
+  (void)::truncate(spare.c_str(), 0);  // a failure: the commit cuts it to size anyway
   lock.lock();
-  spares_.push_back(std::move(spare));
+  pending_.push_back(Pending{std::move(spare), ++renames_});
   return true;
+}
+
+uint64_t SpareFiles::renames_so_far() const {
+  std::lock_guard lock(mutex_);
+  return renames_;
+}
+
+void SpareFiles::renames_durable(uint64_t upto) {
+  std::lock_guard lock(mutex_);
+  auto durable = std::stable_partition(pending_.begin(), pending_.end(),
+                                       [upto](const Pending& pending) { return pending.rename <= upto; });
+  for (auto it = pending_.begin(); it != durable; ++it) spares_.push_back(std::move(it->path));
+  pending_.erase(pending_.begin(), durable);
 }
 
 std::size_t SpareFiles::ready() const {

@@ -10,6 +10,7 @@
 // leftover ".tmp-" files removes them after a crash; a clean stop
 // (the destructor) removes them itself. Thread-safe.
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,13 +41,19 @@ class SpareFiles final {
   // Turns the file at `path` (one this process no longer needs, a delivered
   // spool file) into a spare instead of unlinking it: deleting and creating
   // files is what made ext4 slow here (each new inode is looked for past
-  // the recently deleted ones), and overwriting blocks that exist costs
-  // less than allocating new ones. Not durable: a crash may bring `path`
-  // back. false: the pool is full or the rename failed (errno set); the
-  // caller unlinks `path` as before.
+  // the recently deleted ones). The file is emptied. It is handed out only
+  // once its rename is durable (renames_durable): a commit that reused the
+  // inode while the old name could still come back after a power cut
+  // would bring the old name back with the new mail in it. Not durable
+  // itself: a crash may bring `path` back (delivered again). false: the
+  // pool is full or the rename failed; the caller unlinks `path` as before.
   bool recycle(const std::string& path);
-  // Recycled files larger than this are emptied (their blocks freed).
-  static constexpr std::size_t kept_bytes_each = 256 * 1024;
+  // For a commit in `dir`: read renames_so_far() just before an fsync of
+  // the directory, and after that fsync succeeded, renames_durable() with
+  // what was read: the recycled files renamed up to then become spares.
+  // So recycling rides on the commits' own directory fsyncs.
+  uint64_t renames_so_far() const;
+  void renames_durable(uint64_t upto);
 
  private:
   const std::string dir_;
@@ -55,7 +62,13 @@ class SpareFiles final {
   mutable std::mutex mutex_;
   std::string next_name();  // under mutex_
 
-  std::vector<std::string> spares_;  // paths
+  std::vector<std::string> spares_;  // paths, ready for take()
+  struct Pending {
+    std::string path;
+    uint64_t rename;  // renames_ after its rename
+  };
+  std::vector<Pending> pending_;  // recycled, rename not yet known durable
+  uint64_t renames_ = 0;
   bool refilling_ = false;  // one refill at a time is enough
   unsigned long counter_ = 0;
 };

@@ -40,9 +40,9 @@ TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {
   for (const char* name : {"a.msg", "b.msg", "c.msg"}) ASSERT_FALSE(write_file_durably(dir_, name, "x"));
   EXPECT_TRUE(spares.recycle(dir_ + "/a.msg"));
   EXPECT_TRUE(spares.recycle(dir_ + "/b.msg"));
-  EXPECT_FALSE(spares.recycle(dir_ + "/c.msg"));
-  EXPECT_EQ(spares.ready(), 5u);
-  spares.refill();  // has more than it makes: creates nothing
+  EXPECT_FALSE(spares.recycle(dir_ + "/c.msg"));  // 3 made + 2 recycled = kept
+  EXPECT_EQ(spares.ready(), 3u);  // the recycled wait for a directory fsync
+  spares.refill();  // has what it makes: creates nothing
   EXPECT_EQ(entries(), 6u);  // 5 spares and c.msg
 }
 
@@ -64,30 +64,36 @@ TEST_F(SpareFilesTest, ADurableWriteUsesASpareAndLeavesOnlyItsFile) {
   EXPECT_EQ(entries(), 3u);
 }
 
-TEST_F(SpareFilesTest, ARecycledFileIsReusedAndCutToTheNewContent) {
-  SpareFiles spares(dir_, 1, 1);
+TEST_F(SpareFilesTest, ARecycledFileIsHandedOutOnlyAfterADirectoryFsyncThatFollowedItsRename) {
+  SpareFiles spares(dir_, 0, 1);
   ASSERT_FALSE(write_file_durably(dir_, "old.msg", std::string(1000, 'o')));
   ASSERT_TRUE(spares.recycle(dir_ + "/old.msg"));
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/old.msg"));
-  EXPECT_EQ(spares.ready(), 1u);
+  // Until its rename is durable, reusing its inode could bring old.msg
+  // back after a power cut with the new mail in it.
+  EXPECT_EQ(spares.ready(), 0u);
   // The pool is full: the next one is the caller's to unlink.
   ASSERT_FALSE(write_file_durably(dir_, "other.msg", "x"));
   EXPECT_FALSE(spares.recycle(dir_ + "/other.msg"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/other.msg"));
 
-  // Shorter content into the recycled file: none of the old bytes remain.
-  ASSERT_FALSE(write_file_durably(dir_, "new.msg", "short", &spares));
+  // A commit makes its own temporary and, with its directory fsync, the
+  // recycling rename durable: the file is a spare now.
+  ASSERT_FALSE(write_file_durably(dir_, "first.msg", "first", &spares));
+  EXPECT_EQ(spares.ready(), 1u);
+  EXPECT_EQ(entries(), 3u);  // other.msg, first.msg and the spare
+  ASSERT_FALSE(write_file_durably(dir_, "second.msg", "second", &spares));
   EXPECT_EQ(spares.ready(), 0u);
-  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/new.msg")), "short");
-  EXPECT_EQ(entries(), 2u);  // new.msg, other.msg
+  EXPECT_EQ(std::get<std::string>(read_file(dir_ + "/second.msg")), "second");
+  EXPECT_EQ(entries(), 3u);  // other.msg, first.msg, second.msg
 }
 
-TEST_F(SpareFilesTest, ABigRecycledFileGivesItsBlocksBack) {
-  SpareFiles spares(dir_, 1, 1);
-  ASSERT_FALSE(write_file_durably(dir_, "big.msg", std::string(SpareFiles::kept_bytes_each + 1, 'b')));
-  ASSERT_TRUE(spares.recycle(dir_ + "/big.msg"));
+TEST_F(SpareFilesTest, ARecycledFileIsEmptied) {
+  SpareFiles spares(dir_, 0, 1);
+  ASSERT_FALSE(write_file_durably(dir_, "delivered.msg", std::string(5000, 'd')));
+  ASSERT_TRUE(spares.recycle(dir_ + "/delivered.msg"));
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-    EXPECT_EQ(std::filesystem::file_size(entry.path()), 0u) << entry.path();
+    EXPECT_EQ(std::filesystem::file_size(entry.path()), 0u) << entry.path();  // no mail lingers
   }
 }
 

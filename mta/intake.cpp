@@ -142,8 +142,10 @@ asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
   *spooled->mutable_envelope() = envelope;
   spooled->set_message(std::move(*submit.mutable_message()));
   // `spooled` stays untouched while a worker writes it.
-  const std::optional<IoError> error =
-      co_await run_blocking(work_, [this, &queue_id, &spooled] { return spool_.commit(queue_id, *spooled); });
+  bool already_spooled = false;
+  const std::optional<IoError> error = co_await run_blocking(work_, [this, &queue_id, &spooled, &already_spooled] {
+    return spool_.commit(queue_id, *spooled, &already_spooled);
+  });
   // A spare file replaces the one this commit used, while nobody waits.
   if (work_ != nullptr) work_->post([this] { spool_.refill_spares(); });
   if (error) {
@@ -155,6 +157,9 @@ asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
       .kv("nrcpt", envelope.recipients_size()).kv("size", spooled->message().size())
       .kv("client", envelope.client_address()).kv("user", envelope.authenticated_user());
   v1::SpoolState state = initial_state(*spooled, envelope.received_unix_ms());  // before `spooled` moves
+  // A resubmission keeps the first copy: the queue reads that one (and
+  // finds nothing if it was delivered and removed meanwhile).
+  if (already_spooled) spooled.reset();
   queue_.add(queue_id, envelope, std::move(state), std::move(spooled));
   co_return answer(queue_id, smtp::replies::queued(queue_id));
 }

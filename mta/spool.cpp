@@ -69,13 +69,16 @@ std::optional<IoError> Spool::open() {
   return make_directories(dir_ + "/corrupt", 0700);
 }
 
-std::optional<IoError> Spool::commit(const std::string& queue_id, const v1::SpoolMessage& message) {
+std::optional<IoError> Spool::commit(const std::string& queue_id, const v1::SpoolMessage& message,
+                                    bool* already_spooled) {
   if (auto error = check_id(dir_, queue_id)) return error;
   const std::string name = queue_id + std::string(message_suffix);
   // A resubmission after a lost acknowledgement: keep the first copy. The
   // first commit may have renamed the file and then failed to fsync the
   // directory, so sync it before saying the message is durable.
-  if (exists(dir_ + "/" + name)) return fsync_directory(dir_);
+  const bool already = exists(dir_ + "/" + name);
+  if (already_spooled != nullptr) *already_spooled = already;
+  if (already) return fsync_directory(dir_);
   return write_file_durably(dir_, name, serialize(message).view(), spares_.get());
 }
 

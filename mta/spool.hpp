@@ -32,7 +32,9 @@ class Spool final {
   std::optional<IoError> open();
   // Idempotent: a message already spooled under this id is kept as is (a
   // front end resubmitting after a lost acknowledgement).
-  std::optional<IoError> commit(const std::string& queue_id, const v1::SpoolMessage& message);
+  // `already_spooled` (optional) says which of the two happened.
+  std::optional<IoError> commit(const std::string& queue_id, const v1::SpoolMessage& message,
+                                bool* already_spooled = nullptr);
   std::optional<IoError> save_state(const std::string& queue_id, const v1::SpoolState& state);
   // Removes .state then .msg: a crash in between leaves a message that is
   // delivered again (duplicate), never a state without its message.

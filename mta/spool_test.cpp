@@ -109,13 +109,16 @@ TEST_F(SpoolTest, CommitsUseSparesAndRecoverRemovesThoseOfACrashedProcess) {
     after_remove += entry.path().filename().string().starts_with(".tmp-spare-") ? 1 : 0;
   }
   EXPECT_EQ(after_remove, spares);
-  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("a")));
+  ASSERT_FALSE(spool_.commit("BBBBBBBB02", message("bb")));  // makes the recycling durable
+  ASSERT_FALSE(spool_.commit("AAAAAAAA01", message("")));
+  EXPECT_EQ(std::get<SpooledMessage>(spool_.load("AAAAAAAA01")).message.message(), "");
+  ASSERT_FALSE(spool_.remove("BBBBBBBB02", false));
 
   // As after a SIGKILL: another Spool object over the same directory.
   Spool restarted(spool_.dir());
   const auto recovered = restarted.recover();
   ASSERT_EQ(recovered.size(), 1u);
-  EXPECT_EQ(recovered[0].message.message(), "a");
+  EXPECT_EQ(recovered[0].queue_id, "AAAAAAAA01");
   for (const auto& entry : fs::directory_iterator(spool_.dir())) {
     EXPECT_FALSE(entry.path().filename().string().starts_with(".tmp-")) << entry.path();
   }

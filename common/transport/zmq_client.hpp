@@ -31,8 +31,9 @@ class ZmqClient final {
   ZmqClient& operator=(const ZmqClient&) = delete;
 
   // Sends `request` (with a request_id of its own in place of the frame's)
-  // and waits for the reply. `request` is read before the first suspension
-  // only. nullopt: no live peer or no reply within `timeout`.
+  // and waits for the reply. Await it at once (`co_await
+  // client.request(frame, ...)`): `request` is read when the coroutine
+  // starts, before its first suspension, and not after. nullopt: no live peer or no reply within `timeout`.
   // `connect_wait` bounds the wait for a live peer to send to (default: all
   // of timeout).
   asio::awaitable<std::optional<v1::Frame>> request(const v1::Frame& request, std::chrono::milliseconds timeout,
