@@ -72,13 +72,15 @@ main_ctest() {
 }
 
 # -O0: compiles in half the time of -O1 with the sanitizers, and the tests
-# are bound by I/O and timers, not by CPU.
+# are bound by I/O and timers, not by CPU. -g1: line tables, all a
+# sanitizer report needs for file:line at -O0 (nothing is inlined), and
+# 7-17% less compile time than -g.
 # What CTest runs, not the load generator (no test uses it; the main
 # build has already compiled it).
 ASAN_TARGETS=(msa mta mda mailpipectl mpmail unit_tests)
 asan_build() {
   cmake -S "$ROOT" -B "$ASAN_DIR" -DMAILPIPE_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g" >/dev/null &&
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" >/dev/null &&
     cmake --build "$ASAN_DIR" -j"$JOBS" --target "${ASAN_TARGETS[@]}"
 }
 
