@@ -38,6 +38,8 @@ class SpareFiles final {
   // file themselves and report the error.
   void refill();
   std::size_t ready() const;
+  // Fewer ready than refill() makes: a refill has work to do.
+  bool low() const { return ready() < made_ahead_; }
   // Turns the file at `path` (one this process no longer needs, a delivered
   // spool file) into a spare instead of unlinking it: deleting and creating
   // files is what made ext4 slow here (each new inode is looked for past

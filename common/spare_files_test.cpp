@@ -27,9 +27,11 @@ class SpareFilesTest : public ::testing::Test {
 TEST_F(SpareFilesTest, RefillMakesTheTargetNumberOfEmptyTemporaries) {
   SpareFiles spares(dir_, 3, 5);
   EXPECT_EQ(spares.ready(), 0u);
+  EXPECT_TRUE(spares.low());
   EXPECT_FALSE(spares.take());
   spares.refill();
   EXPECT_EQ(spares.ready(), 3u);
+  EXPECT_FALSE(spares.low());
   EXPECT_EQ(entries(), 3u);
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     // Start-up code removes ".tmp-" files: a crash leaves no debris.

@@ -146,8 +146,9 @@ asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
   const std::optional<IoError> error = co_await run_blocking(work_, [this, &queue_id, &spooled, &already_spooled] {
     return spool_.commit(queue_id, *spooled, &already_spooled);
   });
-  // A spare file replaces the one this commit used, while nobody waits.
-  if (work_ != nullptr) work_->post([this] { spool_.refill_spares(); });
+  // A spare file replaces the one this commit used, while nobody waits
+  // (no worker woken per message when recycled files keep the pool full).
+  if (work_ != nullptr && spool_.spares_low()) work_->post([this] { spool_.refill_spares(); });
   if (error) {
     const bool full = error->err == ENOSPC || error->err == EDQUOT;
     log::error("spool_write_failed").kv("queue_id", queue_id).kv("error", error->what);

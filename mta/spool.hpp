@@ -59,6 +59,7 @@ class Spool final {
   // blocking, for a worker. Call it only after recover(), which removes
   // every temporary file it finds.
   void refill_spares() { spares_->refill(); }
+  bool spares_low() const { return spares_->low(); }
 
   // Bytes of <qid>.msg; 0 when it cannot be read.
   uint64_t message_size(const std::string& queue_id) const;
