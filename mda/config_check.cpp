@@ -2,7 +2,7 @@
 
 #include "common/transport/curve.hpp"
 #include "mda/delivery_rules.hpp"
-#include "mda/lmtp_connection.hpp"
+#include "mda/lmtp_server_address.hpp"
 #include "mda/pipe_command.hpp"
 
 namespace mailpipe::mda {

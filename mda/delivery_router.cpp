@@ -8,7 +8,7 @@
 
 #include "common/log.hpp"
 #include "mda/delivery_rules.hpp"
-#include "mda/lmtp_connection.hpp"
+#include "mda/lmtp_server_address.hpp"
 
 namespace mailpipe::mda {
 namespace {

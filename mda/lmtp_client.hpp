@@ -13,15 +13,17 @@
 // maps to an outcome: 2xx DELIVERED, 4xx TEMPFAIL, 5xx PERMFAIL, each with
 // the server's code, enhanced code and text. No session (connect refused,
 // no greeting, timeout, connection lost) is TEMPFAIL 451 4.4.1 naming the
-// server, so the MTA keeps the message. The whole session is bounded by
-// the rule's timeout_ms, and replies by line length and count.
+// server, a server that breaks the protocol (a reply no step asked for)
+// 451 4.4.2, so the MTA keeps the message. The dialogue is the common
+// client core's (common/smtp/client): the same strict state machine and
+// bounded reply parser as the relay. The whole session is bounded by the
+// rule's timeout_ms.
 #include <asio.hpp>
 #include <asio/generic/stream_protocol.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
 
-#include "common/smtp/reply.hpp"
 #include "mailpipe.pb.h"
 
 namespace mailpipe::mda {
@@ -42,10 +44,6 @@ struct LmtpMessage {
 asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarget& target,
                                                                   const std::string& lhlo_name,
                                                                   const LmtpMessage& message);
-
-// 2xx DELIVERED, 4xx TEMPFAIL, 5xx PERMFAIL with the reply as status (a
-// missing enhanced code becomes X.0.0, line breaks become spaces).
-v1::RecipientResult lmtp_result(const std::string& address, const smtp::Reply& reply);
 
 
 }  // namespace mailpipe::mda

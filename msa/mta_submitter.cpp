@@ -52,7 +52,7 @@ asio::awaitable<smtp::Reply> MtaSubmitter::accept(const smtp::SessionInfo& sessi
     reply = smtp::replies::queue_unavailable();
   }
 
-  auto line = reply.positive() ? log::info("submitted") : log::warning("submit_failed");
+  auto line = reply.success() ? log::info("submitted") : log::warning("submit_failed");
   line.kv("queue_id", transaction.queue_id)
       .kv("from", transaction.from.str())
       .kv("nrcpt", transaction.recipients.size())

@@ -26,7 +26,7 @@ asio::awaitable<smtp::Reply> MxReceiver::accept(const smtp::SessionInfo& session
 
   const v1::SubmitReply answer = co_await intake_.submit(std::move(submit));
   const smtp::Reply reply = smtp::Reply::from_status(answer.status());
-  auto line = reply.positive() ? log::info("received") : log::warning("receive_failed");
+  auto line = reply.success() ? log::info("received") : log::warning("receive_failed");
   line.kv("queue_id", answer.queue_id()).kv("from", transaction.from.str())
       .kv("nrcpt", transaction.recipients.size()).kv("size", size).kv("client", session.client_address)
       .kv("helo", session.helo).kv("tls", session.tls ? session.tls_version : "none")

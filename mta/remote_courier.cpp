@@ -1,12 +1,37 @@
 #include "mta/remote_courier.hpp"
 
-#include <openssl/ssl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <set>
 
 #include "common/log.hpp"
 #include "common/smtp/address.hpp"
+#include "common/smtp/client/tls_client.hpp"
+#include "common/smtp/listener.hpp"
 
 namespace mailpipe::mta {
 namespace {
+
+std::vector<asio::ip::address> local_interface_addresses() {
+  std::vector<asio::ip::address> addresses;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return addresses;
+  for (const ifaddrs* entry = list; entry; entry = entry->ifa_next) {
+    if (!entry->ifa_addr) continue;
+    if (entry->ifa_addr->sa_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
+      addresses.push_back(asio::ip::address_v4(ntohl(v4->sin_addr.s_addr)));
+    } else if (entry->ifa_addr->sa_family == AF_INET6) {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(entry->ifa_addr);
+      asio::ip::address_v6::bytes_type bytes;
+      std::copy(std::begin(v6->sin6_addr.s6_addr), std::end(v6->sin6_addr.s6_addr), bytes.begin());
+      addresses.push_back(asio::ip::address_v6(bytes, v6->sin6_scope_id));
+    }
+  }
+  ::freeifaddrs(list);
+  return addresses;
+}
 
 const char* dns_result(DnsStatus status) {
   switch (status) {
@@ -16,21 +41,31 @@ const char* dns_result(DnsStatus status) {
   }
 }
 
-asio::ssl::context client_context(bool verify, const std::string& ca_file) {
-  asio::ssl::context context(asio::ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-  if (verify) {
-    if (ca_file.empty()) {
-      context.set_default_verify_paths();
-    } else {
-      context.load_verify_file(ca_file);
+// The MTA's own MX listeners. A wildcard one ("0.0.0.0:25") is every
+// address of this host on its port: loopback and each interface's.
+std::vector<asio::ip::tcp::endpoint> own_endpoints(const v1::MtaConfig& config) {
+  std::vector<asio::ip::tcp::endpoint> own;
+  std::vector<asio::ip::address> host_addresses;
+  bool host_addresses_read = false;
+  for (const auto& listen : config.mx().listen()) {
+    asio::ip::tcp::endpoint endpoint;
+    try {
+      endpoint = smtp::parse_listen_address(listen.address());
+    } catch (const std::exception&) {
+      continue;  // the MX front refuses it at start
     }
-    context.set_verify_mode(asio::ssl::verify_peer);
-  } else {
-    // Opportunistic TLS (RFC 7435): encrypt, but any certificate will do.
-    context.set_verify_mode(asio::ssl::verify_none);
+    if (!endpoint.address().is_unspecified()) {
+      own.push_back(endpoint);
+      continue;
+    }
+    if (!host_addresses_read) {
+      host_addresses = local_interface_addresses();
+      host_addresses_read = true;
+    }
+    for (const auto& address : host_addresses) own.emplace_back(address, endpoint.port());
+    own.push_back(endpoint);  // and all of 127.0.0.0/8 and ::1 (see is_own_endpoint)
   }
-  return context;
+  return own;
 }
 
 v1::RecipientResult failure(const std::string& address, v1::Outcome outcome, uint32_t code,
@@ -55,10 +90,21 @@ RemoteCourier::RemoteCourier(asio::io_context& io, const v1::MtaConfig& config, 
     : io_(io),
       config_(config),
       resolver_(resolver),
-      verify_context_(client_context(true, config.outbound().ca_file())),
-      opportunistic_context_(client_context(false, "")),
+      verify_context_(smtp::make_client_tls_context({true, config.outbound().ca_file()})),
+      opportunistic_context_(smtp::make_client_tls_context({false, ""})),
       client_(io, config.outbound(), config.outbound().has_helo_name() ? config.outbound().helo_name() : config.hostname(),
-              verify_context_, opportunistic_context_) {}
+              verify_context_, opportunistic_context_),
+      own_endpoints_(own_endpoints(config)) {
+  client_.set_own_names({config.hostname()});
+}
+
+bool RemoteCourier::is_own_endpoint(const asio::ip::tcp::endpoint& endpoint) const {
+  for (const auto& own : own_endpoints_) {
+    if (own == endpoint) return true;
+    if (own.address().is_unspecified() && own.port() == endpoint.port() && endpoint.address().is_loopback()) return true;
+  }
+  return false;
+}
 
 v1::TlsPolicy RemoteCourier::tls_policy_for(const std::string& domain) const {
   for (const auto& destination : config_.outbound().destination()) {
@@ -122,8 +168,17 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
 
   const v1::TlsPolicy tls = tls_policy_for(domain);
   OutboundMessage outbound{queue_id, envelope, recipients, &message};
+  auto loops_back = [&](const std::string& why) {
+    log::error("mail_loop").kv("queue_id", queue_id).kv("domain", domain).kv("reason", why);
+    return everyone(v1::PERMFAIL, 554, "5.4.6", "mail for " + domain + " loops back to myself (" + why + ")");
+  };
+  // Postfix smtp_mx_address_limit: a domain with 100 MX records on the
+  // same few addresses costs those few connections, each tried once.
+  const std::size_t address_limit = std::max<uint32_t>(1, config_.outbound().mx_address_limit());
+  std::set<asio::ip::address> tried;
   std::string last_error = "no MX host answered";
   for (const auto& host : mx.hosts) {
+    if (tried.size() >= address_limit) break;
     const AddressAnswer addresses = co_await resolver_.lookup_addresses(host.name);
     if (metrics_) metrics_->dns_lookup("address", dns_result(addresses.status));
     if (addresses.status != DnsStatus::ok) {
@@ -131,8 +186,14 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
       continue;
     }
     for (const auto& address : addresses.addresses) {
+      if (tried.size() >= address_limit) break;
+      if (!tried.insert(address).second) continue;
       const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(config_.outbound().port()));
+      // RFC 5321 5.1: an MX that is this host means a configuration error;
+      // delivering to ourselves would only bounce or loop.
+      if (is_own_endpoint(endpoint)) co_return loops_back(host.name + " is " + address.to_string() + ", our own MX listener");
       HostAttempt attempt = co_await client_.deliver(endpoint, host.name, tls, outbound);
+      if (attempt.loops_back) co_return loops_back(attempt.error);
       if (attempt.try_next_host) {
         last_error = host.name + "[" + address.to_string() + "]: " + attempt.error;
         log::info("mx_skipped").kv("queue_id", queue_id).kv("domain", domain).kv("mx", host.name)

@@ -1,8 +1,11 @@
 #pragma once
 // How mail leaves the MTA for other domains: for each recipient domain,
 // find the MX hosts (RFC 5321 5.1, RFC 7505), try them in order, address
-// by address, until one answers for the recipients; at most
+// by address (each address once, at most mx_address_limit per attempt),
+// until one answers for the recipients; at most
 // max_connections_per_destination transactions to one domain at a time.
+// An MX that is this MTA (our own listener, or a server greeting with our
+// name) fails the recipients 554 5.4.6: the mail would loop.
 // Every recipient gets an outcome: DELIVERED, TEMPFAIL or PERMFAIL.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
@@ -35,12 +38,15 @@ class RemoteCourier final : public Courier {
       const std::string& queue_id, const v1::Envelope& envelope, const std::string& domain,
       const std::vector<std::string>& recipients, const std::string& message);
 
+  bool is_own_endpoint(const asio::ip::tcp::endpoint& endpoint) const;
+
   asio::io_context& io_;
   const v1::MtaConfig& config_;
   MxResolver& resolver_;
   asio::ssl::context verify_context_;
   asio::ssl::context opportunistic_context_;
   SmtpClient client_;
+  std::vector<asio::ip::tcp::endpoint> own_endpoints_;  // our MX listeners: an MX there is ourselves
   std::map<std::string, unsigned> active_per_domain_;
   MtaMetrics* metrics_ = nullptr;
 };

@@ -1,9 +1,12 @@
 #pragma once
-// The outbound SMTP client (RFC 5321 client side): one mail transaction
-// with one remote host. EHLO (HELO fallback), STARTTLS by policy, SIZE,
-// 8BITMIME, SMTPUTF8 and PIPELINING as offered, several recipients in one
-// transaction, and an outcome per recipient. It never decides retries:
-// each outcome says permanent or transient and the queue decides.
+// The outbound relay (RFC 5321 client side): one mail transaction with one
+// remote host, over the common client core (common/smtp/client: the strict
+// dialogue, the bounded reply parser, the stream). What is the relay's own
+// is here: the TLS policy of the destination (none, may, encrypt, verify),
+// PIPELINING batches, SIZE and SMTPUTF8 checks before sending, the DSN
+// parameters (RFC 3461), loop detection (a server that greets with our
+// own name is ourselves) and the connection cache. It never decides
+// retries: each outcome says permanent or transient and the queue decides.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <map>
@@ -27,22 +30,13 @@ struct HostAttempt {
   // True when this host never got to answer for the recipients (connect,
   // greeting, EHLO or TLS failed): the caller tries the next MX.
   bool try_next_host = false;
-  std::string error;  // why, when try_next_host
-  // One per recipient when !try_next_host.
+  // The server named itself with one of our names: mail to it would come
+  // back to us (RFC 5321 5.1; Postfix "loops back to myself").
+  bool loops_back = false;
+  std::string error;  // why, when try_next_host or loops_back
+  // One per recipient when neither.
   std::map<std::string, v1::RecipientResult> results;
   bool tls = false;  // the transaction ran over TLS
-};
-
-class SmtpClientConnection;
-
-// What the server's EHLO reply offered.
-struct ServerExtensions {
-  bool starttls = false;
-  bool pipelining = false;
-  bool eightbit = false;
-  bool smtputf8 = false;
-  bool dsn = false;
-  uint64_t size = 0;  // 0: not advertised or no limit
 };
 
 class SmtpClient final {
@@ -51,20 +45,26 @@ class SmtpClient final {
   // accepts any (policies may and encrypt).
   SmtpClient(asio::io_context& io, const v1::OutboundConfig& config, std::string helo_name,
              asio::ssl::context& verify_context, asio::ssl::context& opportunistic_context);
+  ~SmtpClient();
+
+  // Names that are ours (the MTA's hostname, the HELO name): a server
+  // greeting with one of them is this MTA. helo_name always counts.
+  void set_own_names(std::vector<std::string> names);
 
   // Reuses an idle connection to the same host (and TLS policy) when one
   // is cached, else opens one.
   asio::awaitable<HostAttempt> deliver(asio::ip::tcp::endpoint endpoint, std::string mx_name, v1::TlsPolicy tls,
                                        const OutboundMessage& message);
-  ~SmtpClient();
 
  private:
   struct Session;
   struct TransactionOutcome;
-  // Connect, greeting, EHLO, STARTTLS. nullptr with `error` set: try the next host.
+  // Connect, greeting, EHLO, STARTTLS. nullptr with `failed` filled in: try
+  // the next host (or, loops_back, stop).
   asio::awaitable<std::unique_ptr<Session>> open_session(asio::ip::tcp::endpoint endpoint, const std::string& mx_name,
-                                                         v1::TlsPolicy tls, std::string& error);
+                                                         v1::TlsPolicy tls, HostAttempt& failed);
   asio::awaitable<TransactionOutcome> transaction(Session& session, const OutboundMessage& message);
+  bool is_own_name(const std::string& name) const;
   void park(const std::string& key, std::unique_ptr<Session> session);
   std::unique_ptr<Session> take_parked(const std::string& key);
   asio::awaitable<void> expire_parked(std::string key, Session* session);
@@ -74,9 +74,9 @@ class SmtpClient final {
   asio::io_context& io_;
   const v1::OutboundConfig& config_;
   std::string helo_name_;
+  std::vector<std::string> own_names_;  // lowercased
   asio::ssl::context& verify_context_;
   asio::ssl::context& opportunistic_context_;
 };
-
 
 }  // namespace mailpipe::mta

@@ -6,14 +6,14 @@
 #include <iostream>
 
 #include "common/smtp/address.hpp"
+#include "common/smtp/client/stream_channel.hpp"
+#include "common/smtp/client/tls_client.hpp"
 #include "mua/input_files.hpp"
-#include "mua/network_channel.hpp"
 #include "mua/outgoing_mail.hpp"
 #include "mua/random_token.hpp"
 #include "mua/secret.hpp"
 #include "mua/server_address.hpp"
 #include "mua/submission.hpp"
-#include "mua/tls_client.hpp"
 
 namespace mailpipe::mua {
 namespace {
@@ -70,7 +70,7 @@ MailRequest mail_request(const SendOptions& options, std::istream& in, std::ostr
 
 // RFC 5321 4.1.4: EHLO with our domain name, or an address literal when
 // the host has no name with a dot in it.
-std::string helo_name(const NetworkChannel& channel) {
+std::string helo_name(const smtp::StreamChannel& channel) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) {
     const std::string name = host;
@@ -83,6 +83,14 @@ std::string helo_name(const NetworkChannel& channel) {
   return channel.local_address_literal();
 }
 
+asio::ssl::context client_tls(const SendOptions& options) {
+  try {
+    return smtp::make_client_tls_context({!options.insecure, options.ca_file.value_or("")});
+  } catch (const std::runtime_error& e) {
+    throw Failure(Exit::usage, e.what());
+  }
+}
+
 struct Connection {
   ServerAddress server;
   bool implicit_tls = false;
@@ -90,13 +98,53 @@ struct Connection {
   std::chrono::milliseconds timeout{0};
 };
 
-asio::awaitable<SubmissionOutcome> connect_and_submit(asio::io_context& io, asio::ssl::context& tls,
-                                                      const Connection& connection, SubmissionRequest request) {
-  NetworkChannel channel(io, tls, connection.verify, connection.timeout);
-  std::string error;
-  const bool connected = co_await channel.connect(connection.server, connection.implicit_tls, error);
-  if (!connected) co_return SubmissionOutcome{Exit::unreachable, error, {}, {}};
+// The name's addresses in turn until one answers; with implicit TLS the
+// handshake is part of connecting. "" or why not, for the user.
+asio::awaitable<std::string> connect(smtp::StreamChannel& channel, const Connection& connection,
+                                     asio::ssl::context& tls) {
+  const ServerAddress& server = connection.server;
+  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
+  asio::steady_timer deadline(resolver.get_executor(), connection.timeout);
+  deadline.async_wait([&resolver](const asio::error_code& ec) {
+    if (!ec) resolver.cancel();
+  });
+  asio::error_code ec;
+  const auto endpoints = co_await resolver.async_resolve(server.host, std::to_string(server.port),
+                                                         asio::redirect_error(asio::use_awaitable, ec));
+  deadline.cancel();
+  if (ec || endpoints.empty()) co_return "cannot resolve " + server.host + ": " + (ec ? ec.message() : "no address");
+  std::string why = "no address";
+  for (const auto& entry : endpoints) {
+    const bool connected = co_await channel.connect(asio::generic::stream_protocol::endpoint(entry.endpoint()), connection.timeout);
+    if (!connected) {
+      why = channel.error().text;
+      continue;
+    }
+    if (!connection.implicit_tls) co_return "";
+    const bool secured = co_await channel.start_tls(tls, server.host, connection.verify, connection.timeout);
+    if (secured) co_return "";
+    std::string error = channel.error().text;
+    // The usual cause: a STARTTLS port greets in plaintext, which is no TLS record.
+    if (error.find("wrong version number") != std::string::npos) {
+      error += " (if this is a STARTTLS port such as 587, leave out --tls)";
+    } else if (connection.verify && error.find("certificate verify failed") != std::string::npos) {
+      error += " (--ca-file FILE trusts a private CA)";
+    }
+    co_return error;
+  }
+  co_return "cannot connect to " + server.str() + ": " + why;
+}
+
+asio::awaitable<SubmissionOutcome> connect_and_submit(asio::ssl::context& tls, const Connection& connection,
+                                                      SubmissionRequest request) {
+  smtp::StreamChannel channel(co_await asio::this_coro::executor);
+  const std::string error = co_await connect(channel, connection, tls);
+  if (!error.empty()) co_return SubmissionOutcome{Exit::unreachable, error, {}, {}};
   request.helo_name = helo_name(channel);
+  request.timeout = connection.timeout;
+  request.tls = &tls;
+  request.tls_host = connection.server.host;
+  request.verify = connection.verify;
   SubmissionOutcome outcome = co_await submit(channel, request);
   co_return outcome;
 }
@@ -117,7 +165,7 @@ Exit run_send(const SendOptions& options, std::istream& in, std::ostream& out, s
   connection.implicit_tls = options.implicit_tls;
   connection.verify = !options.insecure;
   connection.timeout = std::chrono::seconds(options.timeout_seconds);
-  asio::ssl::context tls = make_client_context({options.ca_file, options.insecure});
+  asio::ssl::context tls = client_tls(options);
 
   const std::string user = options.user ? *options.user : mailbox_option("from", options.from).address;
   Secret password;
@@ -136,7 +184,7 @@ Exit run_send(const SendOptions& options, std::istream& in, std::ostream& out, s
 
   asio::io_context io;
   SubmissionOutcome outcome{Exit::unreachable, "the submission did not finish", {}, {}};
-  asio::co_spawn(io, connect_and_submit(io, tls, connection, request),
+  asio::co_spawn(io, connect_and_submit(tls, connection, request),
                  [&outcome](std::exception_ptr error, SubmissionOutcome result) {
                    if (error) std::rethrow_exception(error);
                    outcome = std::move(result);

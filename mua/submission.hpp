@@ -5,6 +5,9 @@
 // SMTPUTF8 / BODY=8BITMIME / SIZE only when needed and offered, RCPT for
 // every recipient, DATA with dot-stuffing (RFC 5321 4.5.2), QUIT.
 //
+// The dialogue is the common client core's (common/smtp/client): the same
+// strict step checks as the relay's and LMTP's; AUTH is mpmail's own.
+//
 // Never sends a password or mail in clear: without TLS it stops. When a
 // recipient is refused it sends nothing (RSET) unless the request allows
 // a partial send. Each outcome carries the exit status and the server's
@@ -15,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/smtp/client/channel.hpp"
 #include "mua/exit_status.hpp"
 #include "mua/outgoing_mail.hpp"
-#include "mua/smtp_channel.hpp"
 
 namespace mailpipe::mua {
 
@@ -33,6 +36,11 @@ struct SubmissionRequest {
   std::optional<Credentials> credentials;
   const OutgoingMail* mail = nullptr;
   bool partial = false;   // send to the accepted recipients when some are refused
+  std::chrono::milliseconds timeout{60000};  // each step
+  // For STARTTLS: the context, and the name the certificate must carry.
+  asio::ssl::context* tls = nullptr;
+  std::string tls_host;
+  bool verify = true;
 };
 
 struct SubmissionOutcome {
@@ -42,7 +50,7 @@ struct SubmissionOutcome {
   std::string accepted;              // the server's reply to the message: "250 2.0.0 Ok: queued as ..."
 };
 
-asio::awaitable<SubmissionOutcome> submit(SmtpChannel& channel, const SubmissionRequest& request);
+asio::awaitable<SubmissionOutcome> submit(smtp::ClientChannel& channel, const SubmissionRequest& request);
 
 
 // "535 5.7.8 Authentication credentials invalid", one line, safe to print.

@@ -12,7 +12,7 @@ namespace {
 
 // A scripted server: `answer` sees each command line (or the message
 // after 354) and returns the reply.
-class FakeChannel final : public SmtpChannel {
+class FakeChannel final : public smtp::ClientChannel {
  public:
   std::function<smtp::Reply(const std::string&)> answer;
   std::vector<std::string> written;
@@ -20,14 +20,18 @@ class FakeChannel final : public SmtpChannel {
   bool tls = false;
   bool tls_works = true;
   bool in_data = false;
+  smtp::ChannelError error_;
 
-  asio::awaitable<smtp::Reply> read_reply() override {
-    if (pending.empty()) co_return smtp::Reply{0, "", "connection lost: End of file"};
+  asio::awaitable<std::optional<smtp::Reply>> read_reply(Timeout) override {
+    if (pending.empty()) {
+      fail(smtp::ChannelFailure::closed, "connection lost: End of file");
+      co_return std::nullopt;
+    }
     smtp::Reply reply = pending.front();
     pending.pop_front();
     co_return reply;
   }
-  asio::awaitable<bool> write(std::string_view bytes) override {
+  asio::awaitable<bool> write(std::string_view bytes, Timeout) override {
     written.emplace_back(bytes);
     const std::string line(bytes);
     smtp::Reply reply = answer(in_data ? "<message>" : line.substr(0, line.size() - 2));
@@ -35,12 +39,21 @@ class FakeChannel final : public SmtpChannel {
     if (reply.code != -1) pending.push_back(reply);
     co_return true;
   }
-  asio::awaitable<bool> start_tls() override {
+  asio::awaitable<bool> write_data(std::string_view bytes, Timeout timeout) override {
+    const bool written_ok = co_await write(bytes, timeout);
+    co_return written_ok;
+  }
+  asio::awaitable<bool> start_tls(asio::ssl::context&, const std::string&, bool, Timeout) override {
     tls = tls_works;
+    if (!tls_works) fail(smtp::ChannelFailure::tls, "TLS handshake failed with fake: certificate verify failed");
     co_return tls_works;
   }
+  bool unasked_input() override { return !pending.empty(); }
   bool tls_active() const override { return tls; }
-  std::string last_error() const override { return "TLS handshake with fake failed: certificate verify failed"; }
+  const smtp::ChannelError& error() const override { return error_; }
+  void fail(smtp::ChannelFailure kind, std::string text) override {
+    if (error_.kind == smtp::ChannelFailure::none) error_ = {kind, std::move(text)};
+  }
 };
 
 smtp::Reply ok(int code = 250, std::string text = "Ok") { return smtp::Reply{code, "2.0.0", std::move(text)}; }
@@ -81,6 +94,9 @@ SubmissionOutcome run(FakeChannel& channel, const OutgoingMail& mail, bool parti
   request.credentials = Credentials{"demo@example.test", "s3cret"};
   request.mail = &mail;
   request.partial = partial;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  request.tls = &tls;
+  request.tls_host = "fake";
   asio::io_context io;
   SubmissionOutcome outcome;
   asio::co_spawn(io, submit(channel, request), [&](std::exception_ptr error, SubmissionOutcome result) {

@@ -13,7 +13,10 @@ struct Reply {
   std::string enhanced;  // "5.5.2"; empty for the greeting and EHLO
   std::string text;      // lines separated by '\n'; never CR
 
-  bool positive() const { return code >= 200 && code < 400; }
+  // RFC 5321 4.2.1: 2yz is success; 3yz (354 to DATA, 334 to AUTH) asks
+  // for more and is never an acceptance.
+  bool success() const { return code >= 200 && code < 300; }
+  bool intermediate() const { return code >= 300 && code < 400; }
   bool transient() const { return code >= 400 && code < 500; }
   bool permanent() const { return code >= 500; }
 

@@ -341,7 +341,7 @@ asio::awaitable<Reply> Session::receive_data() {
   std::string message = data.take_message();
   const std::size_t bytes = message.size();
   Reply reply = co_await sink_.accept(info_, transaction, std::move(message));
-  if (reply.positive() && settings_.metrics) settings_.metrics->message_accepted(bytes);
+  if (reply.success() && settings_.metrics) settings_.metrics->message_accepted(bytes);
   idle_deadline_ = Clock::now() + std::chrono::milliseconds(settings_.limits.idle_timeout_ms());
   co_return reply;
 }

@@ -99,6 +99,38 @@ def data_seeds():
     }
 
 
+def reply_seeds():
+    # 4 bytes of parameters (see fuzz_reply_parser.cpp), then what a server sends.
+    rfc = b"\x80\x80\x12\x34"          # 4096-octet lines, 100 lines a reply
+    small = b"\x20\x03\x56\x78"        # 32-octet lines, 3 lines a reply
+    return {
+        "greeting": rfc + b"220 mx.example.test ESMTP ready\r\n",
+        "ehlo": rfc + b"250-mx.example.test Hello client.example.org [192.0.2.1]\r\n250-PIPELINING\r\n"
+                      b"250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n"
+                      b"250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n",
+        "ehlo_empty_first_line": rfc + b"250-\r\n250 SIZE\r\n",
+        "pipelined_batch": rfc + b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <gone@example.test>: no such user\r\n"
+                                 b"354 End data with <CR><LF>.<CR><LF>\r\n",
+        "lmtp_per_recipient": rfc + b"250 2.0.0 <a@example.test> Saved\r\n452 4.2.2 <b@example.test> Quota exceeded\r\n",
+        "bare_code": rfc + b"250\r\n221 \r\n",
+        "enhanced_multiline": rfc + b"550-5.7.1 Message rejected as spam\r\n550 5.7.1 See https://example.test/spam\r\n",
+        "class_mismatch": rfc + b"250 5.1.0 looks like an enhanced code\r\n",
+        "latin1_text": rfc + b"451 4.7.1 gr\xfc\xdflisted, try again later\r\n",
+        "utf8_text": rfc + "451 4.7.1 gr\u00fc\u00dflisted \u20ac\r\n".encode(),
+        "controls": rfc + b"250 a\x00b\x1b[31mred\x7f\xc2\x9b0m\r\n",
+        "unfinished": rfc + b"250-first\r\n250-second\r\n250 thi",
+        "code_changes": rfc + b"250-a\r\n251 b\r\n",
+        "bare_lf": rfc + b"250-ok\n250 forged\r\n",
+        "bare_cr": rfc + b"250 ok\r250 forged\r\n",
+        "malformed_codes": rfc + b"25O ok\r\n",
+        "four_digit_code": rfc + b"2500 ok\r\n",
+        "not_smtp": rfc + b"HTTP/1.1 400 Bad Request\r\n\r\n",
+        "too_many_lines": small + b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n",
+        "long_line": small + b"250 this line is longer than thirty-two octets\r\n",
+        "max_line_exactly": small + b"250 " + b"x" * 26 + b"\r\n",
+    }
+
+
 def auth_seeds():
     def b64(text):
         return base64.b64encode(text).decode()
@@ -177,6 +209,7 @@ def main():
     write("command", command_seeds())
     write("address", address_seeds())
     write("data_reader", data_seeds())
+    write("reply_parser", reply_seeds())
     write("auth", auth_seeds())
     write("frame", frame_seeds())
     write("config", config_seeds())

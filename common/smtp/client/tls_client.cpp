@@ -1,13 +1,11 @@
-#include "mua/tls_client.hpp"
+#include "common/smtp/client/tls_client.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "mua/exit_status.hpp"
-
-namespace mailpipe::mua {
+namespace mailpipe::smtp {
 namespace {
 
 bool is_ip_address(const std::string& host) {
@@ -25,21 +23,21 @@ std::string openssl_error() {
 
 }  // namespace
 
-asio::ssl::context make_client_context(const TlsSettings& settings) {
+asio::ssl::context make_client_tls_context(const ClientTlsSettings& settings) {
   asio::ssl::context context(asio::ssl::context::tls_client);
   SSL_CTX* ctx = context.native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (settings.insecure) {
+  if (!settings.verify) {
     context.set_verify_mode(asio::ssl::verify_none);
     return context;
   }
-  if (settings.ca_file) {
-    if (SSL_CTX_load_verify_locations(ctx, settings.ca_file->c_str(), nullptr) != 1) {
-      throw Failure(Exit::usage, "cannot load the CA certificates in " + *settings.ca_file + ": " + openssl_error());
+  if (!settings.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, settings.ca_file.c_str(), nullptr) != 1) {
+      throw std::runtime_error("cannot load the CA certificates in " + settings.ca_file + ": " + openssl_error());
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    throw Failure(Exit::usage, "cannot load the system's CA certificates: " + openssl_error());
+    throw std::runtime_error("cannot load the system's CA certificates: " + openssl_error());
   }
   context.set_verify_mode(asio::ssl::verify_peer);
   return context;
@@ -49,6 +47,7 @@ void expect_server_name(SSL* ssl, const std::string& host, bool verify) {
   const bool address = is_ip_address(host);
   if (!address) SSL_set_tlsext_host_name(ssl, host.c_str());
   if (!verify) return;
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   if (address) {
@@ -64,4 +63,4 @@ std::string verification_problem(SSL* ssl) {
   return X509_verify_cert_error_string(result);
 }
 
-}  // namespace mailpipe::mua
+}  // namespace mailpipe::smtp

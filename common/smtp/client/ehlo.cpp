@@ -1,9 +1,9 @@
-#include "mua/ehlo_extensions.hpp"
+#include "common/smtp/client/ehlo.hpp"
 
-#include <cctype>
+#include <charconv>
 #include <sstream>
 
-namespace mailpipe::mua {
+namespace mailpipe::smtp {
 namespace {
 
 std::string upper(std::string text) {
@@ -11,13 +11,20 @@ std::string upper(std::string text) {
   return text;
 }
 
+uint64_t size_limit(const std::string& text) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
+}
+
 }  // namespace
 
-EhloExtensions parse_ehlo(const smtp::Reply& reply) {
-  EhloExtensions ext;
+ServerExtensions parse_ehlo(const Reply& reply) {
+  ServerExtensions ext;
   std::istringstream lines(reply.text);
   std::string line;
-  std::getline(lines, line);  // the first line names the server
+  std::getline(lines, line);
+  std::istringstream(line) >> ext.server_name;
   while (std::getline(lines, line)) {
     std::istringstream words(line);
     std::string keyword;
@@ -25,17 +32,18 @@ EhloExtensions parse_ehlo(const smtp::Reply& reply) {
     keyword = upper(keyword);
     // "AUTH=PLAIN LOGIN" is what some old servers sent (before RFC 2554 was final).
     if (keyword.starts_with("AUTH=")) {
-      ext.auth = true;
       ext.auth_mechanisms.insert(keyword.substr(5));
       keyword = "AUTH";
     }
     if (keyword == "STARTTLS") ext.starttls = true;
+    if (keyword == "PIPELINING") ext.pipelining = true;
     if (keyword == "8BITMIME") ext.eightbit = true;
     if (keyword == "SMTPUTF8") ext.smtputf8 = true;
+    if (keyword == "DSN") ext.dsn = true;
     if (keyword == "SIZE") {
       std::string limit;
       words >> limit;
-      ext.size = std::strtoull(limit.c_str(), nullptr, 10);
+      ext.size = size_limit(limit);
     }
     if (keyword == "AUTH") {
       ext.auth = true;
@@ -46,4 +54,4 @@ EhloExtensions parse_ehlo(const smtp::Reply& reply) {
   return ext;
 }
 
-}  // namespace mailpipe::mua
+}  // namespace mailpipe::smtp
