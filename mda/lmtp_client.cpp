@@ -23,9 +23,43 @@ smtp::MailParameters mail_parameters(const LmtpMessage& message, const smtp::Ser
 // Whoever the server did not answer for is kept by the MTA for a later
 // try: 4.4.2 when the server broke the protocol, else 4.4.1 (no answer).
 v1::RecipientResult unanswered(const std::string& address, const LmtpTarget& target, const smtp::ChannelError& error) {
-  const std::string why = error.kind == smtp::ChannelFailure::none ? "no reply" : error.text;
+  const std::string why = error.kind == smtp::ChannelFailure::none          ? "no reply"
+                          : error.kind == smtp::ChannelFailure::unreachable ? "cannot connect: " + error.text
+                                                                            : error.text;
   const bool protocol = error.kind == smtp::ChannelFailure::protocol;
   return smtp::recipient_result(address, smtp::Reply{451, protocol ? "4.4.2" : "4.4.1", "LMTP server " + target.server + ": " + why});
+}
+
+// Connect, LHLO and the transaction; fills `results` for the recipients
+// in `sent` that the server answered.
+asio::awaitable<void> run_session(smtp::StreamChannel& channel, const LmtpTarget& target, const std::string& lhlo_name,
+                                  const LmtpMessage& message, smtp::Transaction& t, const std::vector<std::size_t>& sent,
+                                  std::vector<std::optional<v1::RecipientResult>>& results) {
+  const std::vector<std::string>& recipients = message.recipients;
+  const smtp::ClientTimeouts timeouts{target.timeout, target.timeout};
+  const bool connected = co_await channel.connect(target.endpoint, target.timeout);
+  if (!connected) co_return;
+  const smtp::OpenRequest request{lhlo_name, true, timeouts};
+  const smtp::Opened opened = co_await smtp::open_session(channel, request);
+  if (opened.refusal) {
+    for (std::size_t i : sent) {
+      smtp::Reply refusal = *opened.refusal;
+      refusal.text = "LMTP server " + target.server + " refused the session: " + refusal.text;
+      results[i] = smtp::recipient_result(recipients[i], refusal);
+    }
+    co_return;
+  }
+  if (!opened.extensions) co_return;
+  t.mail_command = *smtp::mail_from_command(message.envelope->mail_from(), mail_parameters(message, *opened.extensions));
+  t.message = message.message;
+  t.lmtp = true;
+  t.timeouts = timeouts;
+  const smtp::TransactionResult result = co_await smtp::run_transaction(channel, t);
+  for (std::size_t k = 0; k < sent.size(); ++k) {
+    const std::optional<smtp::Reply> reply = result.decisive(k);
+    if (reply) results[sent[k]] = smtp::recipient_result(recipients[sent[k]], *reply);
+  }
+  co_await smtp::say_quit(channel, quit_bound);
 }
 
 }  // namespace
@@ -59,32 +93,7 @@ asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarg
     sent.push_back(i);
   }
 
-  if (!sent.empty()) {
-    const smtp::ClientTimeouts timeouts{target.timeout, target.timeout};
-    const bool connected = co_await channel.connect(target.endpoint, target.timeout);
-    const smtp::OpenRequest request{lhlo_name, true, timeouts};
-    // No co_await inside ?: (GCC 12 destroys the temporaries wrongly).
-    smtp::Opened opened;
-    if (connected) opened = co_await smtp::open_session(channel, request);
-    if (opened.refusal) {
-      for (std::size_t i : sent) {
-        smtp::Reply refusal = *opened.refusal;
-        refusal.text = "LMTP server " + target.server + " refused the session: " + refusal.text;
-        results[i] = smtp::recipient_result(recipients[i], refusal);
-      }
-    } else if (opened.extensions) {
-      t.mail_command = *smtp::mail_from_command(message.envelope->mail_from(), mail_parameters(message, *opened.extensions));
-      t.message = message.message;
-      t.lmtp = true;
-      t.timeouts = timeouts;
-      const smtp::TransactionResult result = co_await smtp::run_transaction(channel, t);
-      for (std::size_t k = 0; k < sent.size(); ++k) {
-        const std::optional<smtp::Reply> reply = result.decisive(k);
-        if (reply) results[sent[k]] = smtp::recipient_result(recipients[sent[k]], *reply);
-      }
-      co_await smtp::say_quit(channel, quit_bound);
-    }
-  }
+  if (!sent.empty()) co_await run_session(channel, target, lhlo_name, message, t, sent, results);
   std::vector<v1::RecipientResult> out;
   for (std::size_t i = 0; i < results.size(); ++i) {
     out.push_back(results[i] ? *results[i] : unanswered(recipients[i], target, channel.error()));

@@ -132,10 +132,10 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
     return nullptr;
   };
   const bool connected = co_await channel.connect(endpoint, milliseconds(config_.connect_timeout_ms()));
-  if (!connected) co_return give_up(channel.error().text + " (" + endpoint.address().to_string() + ")");
+  if (!connected) co_return give_up("connect to " + endpoint.address().to_string() + ": " + channel.error().text);
 
   const smtp::OpenRequest request{helo_name_, false, {milliseconds(config_.command_timeout_ms()), {}}};
-  smtp::Opened opened = co_await smtp::open_session(channel, request);
+  const smtp::Opened opened = co_await smtp::open_session(channel, request);
   // RFC 5321 5.1: a host that does not greet with 220 is skipped.
   if (opened.refusal) co_return give_up("refused the session: " + describe(*opened.refusal));
   if (!opened.extensions) co_return give_up(channel.error().text);
@@ -149,13 +149,13 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
   const bool tls_required = tls == v1::TLS_ENCRYPT || tls == v1::TLS_VERIFY;
   if (tls != v1::TLS_NONE && session->ext.starttls) {
     const bool verify = tls == v1::TLS_VERIFY;
-    opened = co_await smtp::upgrade_to_tls(channel, request, verify ? verify_context_ : opportunistic_context_,
-                                           mx_name, verify);
-    if (opened.refusal && tls_required) co_return give_up("STARTTLS refused: " + describe(*opened.refusal));
+    const smtp::Opened secured = co_await smtp::upgrade_to_tls(
+        channel, request, verify ? verify_context_ : opportunistic_context_, mx_name, verify);
+    if (secured.refusal && tls_required) co_return give_up("STARTTLS refused: " + describe(*secured.refusal));
     // Never fall back to plaintext on this connection once the handshake
     // began (the server expects TLS now); the next host or attempt may do better.
-    if (!opened.extensions && !opened.refusal) co_return give_up(channel.error().text);
-    if (opened.extensions) session->ext = *opened.extensions;
+    if (!secured.extensions && !secured.refusal) co_return give_up(channel.error().text);
+    if (secured.extensions) session->ext = *secured.extensions;
   }
   if (tls_required && !channel.tls_active()) {
     co_return give_up("TLS required by policy but " + mx_name + " does not offer STARTTLS");

@@ -38,7 +38,9 @@ asio::awaitable<std::optional<Reply>> step_command(ClientChannel& channel, Step 
   co_return reply;
 }
 
-asio::awaitable<Opened> hello(ClientChannel& channel, const OpenRequest& request, Opened opened) {
+// Fills `opened` (no class-type coroutine parameter by value: GCC 12
+// destroyed such copies twice).
+asio::awaitable<void> hello(ClientChannel& channel, const OpenRequest& request, Opened& opened) {
   const auto timeout = request.timeouts.command;
   opened.stopped_at = Step::hello;
   std::optional<Reply> reply =
@@ -47,13 +49,12 @@ asio::awaitable<Opened> hello(ClientChannel& channel, const OpenRequest& request
   if (reply && reply->permanent() && !request.lmtp) {
     reply = co_await step_command(channel, Step::hello, "HELO " + request.hello_name + "\r\n", timeout);
   }
-  if (!reply) co_return opened;
+  if (!reply) co_return;
   if (refusal(*reply)) {
     opened.refusal = std::move(*reply);
-    co_return opened;
+    co_return;
   }
   opened.extensions = parse_ehlo(*reply);
-  co_return opened;
 }
 
 }  // namespace
@@ -112,8 +113,8 @@ asio::awaitable<Opened> open_session(ClientChannel& channel, const OpenRequest& 
     co_return opened;
   }
   opened.greeting_name = first_word(greeting->text);
-  Opened result = co_await hello(channel, request, std::move(opened));
-  co_return result;
+  co_await hello(channel, request, opened);
+  co_return opened;
 }
 
 asio::awaitable<Opened> upgrade_to_tls(ClientChannel& channel, const OpenRequest& request, asio::ssl::context& context,
@@ -128,8 +129,8 @@ asio::awaitable<Opened> upgrade_to_tls(ClientChannel& channel, const OpenRequest
   }
   const bool secured = co_await channel.start_tls(context, server_name, verify, request.timeouts.command);
   if (!secured) co_return opened;
-  Opened result = co_await hello(channel, request, std::move(opened));
-  co_return result;
+  co_await hello(channel, request, opened);
+  co_return opened;
 }
 
 std::optional<Reply> TransactionResult::decisive(std::size_t i) const {

@@ -66,7 +66,7 @@ asio::awaitable<bool> StreamChannel::connect(const Endpoint& endpoint, Timeout t
   co_await socket_.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
   disarm();
   if (ec || timed_out_) {
-    fail(ChannelFailure::unreachable, timed_out_ ? "connect timed out" : "connect: " + ec.message());
+    fail(ChannelFailure::unreachable, timed_out_ ? "timed out" : ec.message());
     co_return false;
   }
   co_return true;
