@@ -6,62 +6,21 @@
 #include <functional>
 
 #include "common/auth/base64.hpp"
+#include "tests/support/scripted_channel.hpp"
 
 namespace mailpipe::mua {
 namespace {
 
 // A scripted server: `answer` sees each command line (or the message
 // after 354) and returns the reply.
-class FakeChannel final : public smtp::ClientChannel {
- public:
-  std::function<smtp::Reply(const std::string&)> answer;
-  std::vector<std::string> written;
-  std::deque<smtp::Reply> pending{smtp::Reply{220, "", "fake ESMTP"}};
-  bool tls = false;
-  bool tls_works = true;
-  bool in_data = false;
-  smtp::ChannelError error_;
-
-  asio::awaitable<std::optional<smtp::Reply>> read_reply(Timeout) override {
-    if (pending.empty()) {
-      fail(smtp::ChannelFailure::closed, "connection lost: End of file");
-      co_return std::nullopt;
-    }
-    smtp::Reply reply = pending.front();
-    pending.pop_front();
-    co_return reply;
-  }
-  asio::awaitable<bool> write(std::string_view bytes, Timeout) override {
-    written.emplace_back(bytes);
-    const std::string line(bytes);
-    smtp::Reply reply = answer(in_data ? "<message>" : line.substr(0, line.size() - 2));
-    in_data = reply.code == 354;
-    if (reply.code != -1) pending.push_back(reply);
-    co_return true;
-  }
-  asio::awaitable<bool> write_data(std::string_view bytes, Timeout timeout) override {
-    const bool written_ok = co_await write(bytes, timeout);
-    co_return written_ok;
-  }
-  asio::awaitable<bool> start_tls(asio::ssl::context&, const std::string&, bool, Timeout) override {
-    tls = tls_works;
-    if (!tls_works) fail(smtp::ChannelFailure::tls, "TLS handshake failed with fake: certificate verify failed");
-    co_return tls_works;
-  }
-  bool unasked_input() override { return !pending.empty(); }
-  bool tls_active() const override { return tls; }
-  const smtp::ChannelError& error() const override { return error_; }
-  void fail(smtp::ChannelFailure kind, std::string text) override {
-    if (error_.kind == smtp::ChannelFailure::none) error_ = {kind, std::move(text)};
-  }
-};
+using FakeChannel = test_support::ScriptedChannel;
 
 smtp::Reply ok(int code = 250, std::string text = "Ok") { return smtp::Reply{code, "2.0.0", std::move(text)}; }
 
 // A good submission server; `tweak` may answer a command differently.
-std::function<smtp::Reply(const std::string&)> server(const FakeChannel& channel, std::string auth = "AUTH PLAIN LOGIN",
+std::function<std::vector<smtp::Reply>(const std::string&)> server(const FakeChannel& channel, std::string auth = "AUTH PLAIN LOGIN",
                                                       std::function<std::optional<smtp::Reply>(const std::string&)> tweak = {}) {
-  return [&channel, auth, tweak](const std::string& line) -> smtp::Reply {
+  return FakeChannel::one_each([&channel, auth, tweak](const std::string& line) -> smtp::Reply {
     if (tweak) {
       if (auto reply = tweak(line)) return *reply;
     }
@@ -75,7 +34,7 @@ std::function<smtp::Reply(const std::string&)> server(const FakeChannel& channel
     if (line == "DATA") return smtp::Reply{354, "", "End data with <CR><LF>.<CR><LF>"};
     if (line == "QUIT") return smtp::Reply{221, "2.0.0", "Bye"};
     return ok();
-  };
+  });
 }
 
 OutgoingMail sample_mail() {
@@ -164,9 +123,9 @@ TEST(Submission, RefusedLoginIsExit3WithTheServersWords) {
 
 TEST(Submission, NoStarttlsNoPassword) {
   FakeChannel channel;
-  channel.answer = [](const std::string& line) {
+  channel.answer = FakeChannel::one_each([](const std::string& line) {
     return line.starts_with("EHLO") ? smtp::Reply{250, "", "fake\nAUTH PLAIN"} : ok();
-  };
+  });
   const SubmissionOutcome outcome = run(channel, sample_mail());
   EXPECT_EQ(outcome.exit, Exit::unreachable);
   EXPECT_NE(outcome.error.find("does not offer STARTTLS"), std::string::npos);

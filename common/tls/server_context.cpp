@@ -1,22 +1,12 @@
 #include "common/tls/server_context.hpp"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <stdexcept>
 
+#include "common/tls/openssl_error.hpp"
+
 namespace mailpipe::tls {
-namespace {
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
-}  // namespace
 
 asio::ssl::context make_server_context(const v1::TlsConfig& config) {
   if (config.cert_file().empty() || config.key_file().empty()) {

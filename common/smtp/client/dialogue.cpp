@@ -152,7 +152,8 @@ namespace {
 
 // The envelope: MAIL, RCPT... and, when pipelined, DATA in the same write.
 // False when the transaction goes no further (refused or broken).
-asio::awaitable<bool> send_envelope(ClientChannel& channel, const Transaction& t, TransactionResult& result) {
+asio::awaitable<bool> send_envelope(ClientChannel& channel, const Transaction& t, TransactionResult& result,
+                                    Step& at) {
   const auto timeout = t.timeouts.command;
   const bool pipeline_data = t.pipelining && !t.all_recipients_or_none;
   if (t.pipelining) {
@@ -168,17 +169,20 @@ asio::awaitable<bool> send_envelope(ClientChannel& channel, const Transaction& t
     // RFC 2920 3.1: the replies come in the order of the commands.
     result.mail = co_await read_step(channel, Step::mail, timeout);
     if (!result.mail) co_return false;
+    at = Step::rcpt;
     for (auto& reply : result.rcpt) {
       reply = co_await read_step(channel, Step::rcpt, timeout);
       if (!reply) co_return false;
     }
     if (pipeline_data) {
+      at = Step::data;
       result.data = co_await read_step(channel, Step::data, timeout);
       if (!result.data) co_return false;
     }
   } else {
     result.mail = co_await step_command(channel, Step::mail, t.mail_command, timeout);
     if (!result.mail || refusal(*result.mail)) co_return false;
+    at = Step::rcpt;
     for (std::size_t i = 0; i < t.rcpt_commands.size(); ++i) {
       result.rcpt[i] = co_await step_command(channel, Step::rcpt, t.rcpt_commands[i], timeout);
       if (!result.rcpt[i]) co_return false;
@@ -233,9 +237,10 @@ asio::awaitable<TransactionResult> run_transaction(ClientChannel& channel, const
     if (channel.error().kind != ChannelFailure::none && !result.broken_at) result.broken_at = step;
   };
 
-  const bool envelope_sent = co_await send_envelope(channel, t, result);
+  Step at = Step::mail;
+  const bool envelope_sent = co_await send_envelope(channel, t, result, at);
   if (!envelope_sent) {
-    broken_at(!result.mail ? Step::mail : result.data ? Step::data : Step::rcpt);
+    broken_at(at);
     // MAIL refused: the transaction never began, the connection is clean.
     co_return finish(result.mail && refusal(*result.mail));
   }

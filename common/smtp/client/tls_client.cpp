@@ -1,9 +1,10 @@
 #include "common/smtp/client/tls_client.hpp"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "common/tls/openssl_error.hpp"
 
 namespace mailpipe::smtp {
 namespace {
@@ -11,14 +12,6 @@ namespace {
 bool is_ip_address(const std::string& host) {
   unsigned char buffer[16];
   return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
 }
 
 }  // namespace
@@ -34,10 +27,10 @@ asio::ssl::context make_client_tls_context(const ClientTlsSettings& settings) {
   }
   if (!settings.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, settings.ca_file.c_str(), nullptr) != 1) {
-      throw std::runtime_error("cannot load the CA certificates in " + settings.ca_file + ": " + openssl_error());
+      throw std::runtime_error("cannot load the CA certificates in " + settings.ca_file + ": " + tls::openssl_error());
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    throw std::runtime_error("cannot load the system's CA certificates: " + openssl_error());
+    throw std::runtime_error("cannot load the system's CA certificates: " + tls::openssl_error());
   }
   context.set_verify_mode(asio::ssl::verify_peer);
   return context;
