@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/smtp/client/reply_parser.hpp"
+
 namespace mailpipe::mta {
 namespace {
 
@@ -40,11 +42,16 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> MdaCourier::deliver(
       // mark someone else delivered.
       if (std::find(recipients.begin(), recipients.end(), result.address()) == recipients.end()) continue;
       if (result.outcome() == v1::OUTCOME_UNSPECIFIED) continue;
-      results.emplace(result.address(), result);
+      // A custom MDA's text goes into the spool state, logs and DSNs:
+      // printable UTF-8 on one line, whatever the MDA sent (rule 2).
+      v1::RecipientResult checked = result;
+      checked.mutable_status()->set_text(smtp::printable_utf8(result.status().text()));
+      checked.set_remote_mta(smtp::printable_utf8(result.remote_mta()));
+      results.emplace(result.address(), std::move(checked));
     }
   }
   std::string why = "MDA did not answer within deliver_timeout_ms";
-  if (answer && answer->has_error()) why = "MDA refused the request: " + answer->error().status().text();
+  if (answer && answer->has_error()) why = "MDA refused the request: " + smtp::printable_utf8(answer->error().status().text());
   for (const auto& address : recipients) {
     if (!results.contains(address)) results.emplace(address, tempfail(address, 451, "4.4.1", why));
   }
