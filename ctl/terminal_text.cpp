@@ -1,6 +1,6 @@
 #include "ctl/terminal_text.hpp"
 
-#include "ctl/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace mailpipe::ctl {
 namespace {

@@ -11,9 +11,9 @@ namespace {
 // QUIT is a courtesy once every recipient has its answer.
 constexpr std::chrono::seconds quit_bound{2};
 
-smtp::MailParameters mail_parameters(const LmtpMessage& message, const smtp::ServerExtensions& ext) {
+smtp::client::MailParameters mail_parameters(const LmtpMessage& message, const smtp::client::ServerExtensions& ext) {
   const v1::Envelope& envelope = *message.envelope;
-  smtp::MailParameters parameters;
+  smtp::client::MailParameters parameters;
   if (ext.size) parameters.size = message.message->size();                                 // RFC 1870
   parameters.eightbit = ext.eightbit && envelope.body_type() == v1::BODY_8BITMIME;         // RFC 6152
   parameters.smtputf8 = ext.smtputf8 && envelope.smtputf8();                               // RFC 6531
@@ -22,44 +22,44 @@ smtp::MailParameters mail_parameters(const LmtpMessage& message, const smtp::Ser
 
 // Whoever the server did not answer for is kept by the MTA for a later
 // try: 4.4.2 when the server broke the protocol, else 4.4.1 (no answer).
-v1::RecipientResult unanswered(const std::string& address, const LmtpTarget& target, const smtp::ChannelError& error) {
-  const std::string why = error.kind == smtp::ChannelFailure::none          ? "no reply"
-                          : error.kind == smtp::ChannelFailure::unreachable ? "cannot connect: " + error.text
+v1::RecipientResult unanswered(const std::string& address, const LmtpTarget& target, const smtp::client::ChannelError& error) {
+  const std::string why = error.kind == smtp::client::ChannelFailure::none          ? "no reply"
+                          : error.kind == smtp::client::ChannelFailure::unreachable ? "cannot connect: " + error.text
                                                                             : error.text;
-  const bool protocol = error.kind == smtp::ChannelFailure::protocol;
-  return smtp::recipient_result(address, smtp::Reply{451, protocol ? "4.4.2" : "4.4.1", "LMTP server " + target.server + ": " + why});
+  const bool protocol = error.kind == smtp::client::ChannelFailure::protocol;
+  return smtp::client::recipient_result(address, smtp::Reply{451, protocol ? "4.4.2" : "4.4.1", "LMTP server " + target.server + ": " + why});
 }
 
 // Connect, LHLO and the transaction; fills `results` for the recipients
 // in `sent` that the server answered.
-asio::awaitable<void> run_session(smtp::StreamChannel& channel, const LmtpTarget& target, const std::string& lhlo_name,
-                                  const LmtpMessage& message, smtp::Transaction& t, const std::vector<std::size_t>& sent,
+asio::awaitable<void> run_session(smtp::client::StreamChannel& channel, const LmtpTarget& target, const std::string& lhlo_name,
+                                  const LmtpMessage& message, smtp::client::Transaction& t, const std::vector<std::size_t>& sent,
                                   std::vector<std::optional<v1::RecipientResult>>& results) {
   const std::vector<std::string>& recipients = message.recipients;
-  const smtp::ClientTimeouts timeouts{target.timeout, target.timeout};
+  const smtp::client::ClientTimeouts timeouts{target.timeout, target.timeout};
   const bool connected = co_await channel.connect(target.endpoint, target.timeout);
   if (!connected) co_return;
-  const smtp::OpenRequest request{lhlo_name, true, timeouts};
-  const smtp::Opened opened = co_await smtp::open_session(channel, request);
+  const smtp::client::OpenRequest request{lhlo_name, true, timeouts};
+  const smtp::client::Opened opened = co_await smtp::client::open_session(channel, request);
   if (opened.refusal) {
     for (std::size_t i : sent) {
       smtp::Reply refusal = *opened.refusal;
       refusal.text = "LMTP server " + target.server + " refused the session: " + refusal.text;
-      results[i] = smtp::recipient_result(recipients[i], refusal);
+      results[i] = smtp::client::recipient_result(recipients[i], refusal);
     }
     co_return;
   }
   if (!opened.extensions) co_return;
-  t.mail_command = *smtp::mail_from_command(message.envelope->mail_from(), mail_parameters(message, *opened.extensions));
+  t.mail_command = *smtp::client::mail_from_command(message.envelope->mail_from(), mail_parameters(message, *opened.extensions));
   t.message = message.message;
   t.lmtp = true;
   t.timeouts = timeouts;
-  const smtp::TransactionResult result = co_await smtp::run_transaction(channel, t);
+  const smtp::client::TransactionResult result = co_await smtp::client::run_transaction(channel, t);
   for (std::size_t k = 0; k < sent.size(); ++k) {
     const std::optional<smtp::Reply> reply = result.decisive(k);
-    if (reply) results[sent[k]] = smtp::recipient_result(recipients[sent[k]], *reply);
+    if (reply) results[sent[k]] = smtp::client::recipient_result(recipients[sent[k]], *reply);
   }
-  co_await smtp::say_quit(channel, quit_bound);
+  co_await smtp::client::say_quit(channel, quit_bound);
 }
 
 }  // namespace
@@ -69,24 +69,24 @@ asio::awaitable<std::vector<v1::RecipientResult>> deliver_by_lmtp(const LmtpTarg
                                                                   const LmtpMessage& message) {
   const std::vector<std::string>& recipients = message.recipients;
   std::vector<std::optional<v1::RecipientResult>> results(recipients.size());
-  smtp::StreamChannel channel(co_await asio::this_coro::executor);
+  smtp::client::StreamChannel channel(co_await asio::this_coro::executor);
   // The whole session has one deadline (the rule's timeout_ms), so no
   // peer can hold a delivery longer.
-  channel.set_session_deadline(smtp::StreamChannel::Clock::now() + target.timeout);
+  channel.set_session_deadline(smtp::client::StreamChannel::Clock::now() + target.timeout);
 
   // A Deliver comes from the MTA, but an address with CR or LF must still
   // never become a second LMTP command.
-  smtp::Transaction t;
+  smtp::client::Transaction t;
   std::vector<std::size_t> sent;  // index in recipients of each RCPT sent
-  const std::optional<std::string> mail = smtp::mail_from_command(message.envelope->mail_from(), {});
+  const std::optional<std::string> mail = smtp::client::mail_from_command(message.envelope->mail_from(), {});
   for (std::size_t i = 0; i < recipients.size(); ++i) {
     if (!mail) {
-      results[i] = smtp::recipient_result(recipients[i], {550, "5.1.7", "Sender address not allowed in an LMTP command"});
+      results[i] = smtp::client::recipient_result(recipients[i], {550, "5.1.7", "Sender address not allowed in an LMTP command"});
       continue;
     }
-    const std::optional<std::string> rcpt = smtp::rcpt_to_command(recipients[i], {});
+    const std::optional<std::string> rcpt = smtp::client::rcpt_to_command(recipients[i], {});
     if (!rcpt) {
-      results[i] = smtp::recipient_result(recipients[i], {550, "5.1.3", "Recipient address not allowed in an LMTP command"});
+      results[i] = smtp::client::recipient_result(recipients[i], {550, "5.1.3", "Recipient address not allowed in an LMTP command"});
       continue;
     }
     t.rcpt_commands.push_back(*rcpt);

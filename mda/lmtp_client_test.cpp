@@ -125,20 +125,20 @@ v1::Envelope envelope(const std::string& from = "alice@remote.test") {
 }
 
 TEST(LmtpReply, MapsClassesToOutcomesWithTheServersStatus) {
-  const auto ok = smtp::recipient_result("b@x", smtp::Reply{250, "2.0.0", "<b@x> Saved"});
+  const auto ok = smtp::client::recipient_result("b@x", smtp::Reply{250, "2.0.0", "<b@x> Saved"});
   EXPECT_EQ(ok.outcome(), v1::DELIVERED);
   EXPECT_EQ(ok.status().code(), 250u);
   EXPECT_EQ(ok.status().enhanced(), "2.0.0");
   EXPECT_EQ(ok.status().text(), "<b@x> Saved");
-  const auto later = smtp::recipient_result("b@x", smtp::Reply{452, "4.2.2", "Mailbox full"});
+  const auto later = smtp::client::recipient_result("b@x", smtp::Reply{452, "4.2.2", "Mailbox full"});
   EXPECT_EQ(later.outcome(), v1::TEMPFAIL);
   EXPECT_EQ(later.status().enhanced(), "4.2.2");
-  const auto never = smtp::recipient_result("b@x", smtp::Reply{550, "5.1.1", "User doesn't exist\nsecond line\r"});
+  const auto never = smtp::client::recipient_result("b@x", smtp::Reply{550, "5.1.1", "User doesn't exist\nsecond line\r"});
   EXPECT_EQ(never.outcome(), v1::PERMFAIL);
   EXPECT_EQ(never.status().text(), "User doesn't exist second line?");
   // No enhanced code from the server: the class's X.0.0.
-  EXPECT_EQ(smtp::recipient_result("b@x", smtp::Reply{554, "", "no"}).status().enhanced(), "5.0.0");
-  EXPECT_EQ(smtp::recipient_result("b@x", smtp::Reply{421, "", "bye"}).status().enhanced(), "4.0.0");
+  EXPECT_EQ(smtp::client::recipient_result("b@x", smtp::Reply{554, "", "no"}).status().enhanced(), "5.0.0");
+  EXPECT_EQ(smtp::client::recipient_result("b@x", smtp::Reply{421, "", "bye"}).status().enhanced(), "4.0.0");
 }
 
 TEST(LmtpServerAddress, UnixTcpAndBracketedIpv6) {

@@ -44,6 +44,8 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   if (config.retry().first_retry_ms() == 0) file.fail({"retry", "first_retry_ms"}, "must be > 0");
   if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
   if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
+  // Our own Received field is always there: 0 would refuse every message.
+  if (config.max_received_headers() == 0) file.fail({"max_received_headers"}, "must be > 0");
   if (config.has_mx()) validate_mx(config, file);
   transport::validate_link(file, "intake_link", config.intake_link(), {config.intake_endpoint()}, true);
   transport::validate_link(file, "mda_link", config.mda_link(), {config.mda_endpoint()}, false);

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/process.hpp"
 #include "common/mail/queue_id.hpp"
+#include "common/mail/trace_headers.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/replies.hpp"
 
@@ -47,6 +48,12 @@ std::string original_recipient(const std::string& address) {
   return (ascii ? "rfc822;" : "utf-8;") + address;
 }
 
+// RFC 5321 6.3: count the hops, refuse a loop rather than pass it on.
+std::optional<smtp::Reply> check_hops(std::string_view message, std::size_t max_received_headers) {
+  if (mail::count_received_headers(message, max_received_headers) <= max_received_headers) return std::nullopt;
+  return smtp::replies::too_many_hops(max_received_headers);
+}
+
 const char* unresolved_reason(Resolution::Kind kind) {
   switch (kind) {
     case Resolution::Kind::loop: return "alias loop: fix aliases_file";
@@ -57,8 +64,9 @@ const char* unresolved_reason(Resolution::Kind kind) {
 
 }  // namespace
 
-Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver, BlockingWork* work)
-    : spool_(spool), queue_(queue), resolver_(resolver), work_(work) {}
+Intake::Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver,
+               std::size_t max_received_headers, BlockingWork* work)
+    : spool_(spool), queue_(queue), resolver_(resolver), max_received_headers_(max_received_headers), work_(work) {}
 
 std::optional<smtp::Reply> Intake::expand_recipients(v1::Envelope& envelope) const {
   google::protobuf::RepeatedPtrField<v1::Recipient> expanded;
@@ -131,7 +139,9 @@ asio::awaitable<v1::SubmitReply> Intake::submit(v1::Submit submit) {
     envelope.set_queue_id(new_queue_id());
   }
   const std::string queue_id = envelope.queue_id();
-  if (auto refusal = check_envelope(envelope)) {
+  std::optional<smtp::Reply> refusal = check_envelope(envelope);
+  if (!refusal) refusal = check_hops(submit.message(), max_received_headers_);
+  if (refusal) {
     log::warning("submit_refused").kv("queue_id", queue_id).kv("dsn", refusal->enhanced).kv("reason", refusal->text);
     co_return answer(queue_id, *refusal);
   }

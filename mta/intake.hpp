@@ -9,7 +9,13 @@
 // an MSA or the inbound MX), so they work the same for local and remote
 // senders. An expanded recipient keeps the address the sender wrote as
 // its ORCPT (RFC 3461 4.2), for DSNs; duplicates are delivered once.
+//
+// A message with more Received fields than max_received_headers is
+// looping between MTAs (RFC 5321 6.3): refused with 554 5.4.6, never
+// queued. Counted here, after the MSA or MX added its own field, so our
+// hop counts too.
 #include <asio.hpp>
+#include <cstddef>
 #include <optional>
 
 #include "common/blocking_work.hpp"
@@ -25,7 +31,8 @@ class Intake final {
  public:
   // The spool writes run on `work` when given (off the event loop, so the
   // fsyncs of concurrent submissions overlap), else on the loop.
-  Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver, BlockingWork* work = nullptr);
+  Intake(Spool& spool, QueueRunner& queue, const RecipientResolver& resolver, std::size_t max_received_headers,
+         BlockingWork* work = nullptr);
 
   asio::awaitable<v1::Frame> handle(v1::Frame request);
   // The answer to one Submit, once the message is durable (or refused).
@@ -43,6 +50,7 @@ class Intake final {
   Spool& spool_;
   QueueRunner& queue_;
   const RecipientResolver& resolver_;
+  std::size_t max_received_headers_;  // MtaConfig.max_received_headers
   BlockingWork* work_;
   std::size_t active_ = 0;
   bool stopping_ = false;

@@ -13,8 +13,8 @@
 // MDA's per-recipient outcomes. Config (MtaConfig in proto/config.proto):
 // hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
 // passwd_file, aliases_file, recipient_delimiter, alias limits,
-// deliver_timeout_ms, retry, max_parallel_deliveries, dns, outbound, mx,
-// shutdown_timeout_ms, user, log.
+// deliver_timeout_ms, retry, max_parallel_deliveries, max_received_headers,
+// dns, outbound, mx, shutdown_timeout_ms, user, log.
 #include <exception>
 #include <optional>
 
@@ -186,7 +186,7 @@ int run(const ProcessArgs& args) {
   mta::MxResolver mx_resolver(io, config.dns());
   mta::RemoteCourier smtp_courier(io, config, mx_resolver);
   mta::QueueRunner queue(io, spool, mda_courier, smtp_courier, recipients, config);
-  mta::Intake intake(spool, queue, recipients, &blocking);
+  mta::Intake intake(spool, queue, recipients, config.max_received_headers(), &blocking);
   queue.set_blocking_work(&blocking);
   const FinishBlockingWork finish_work(blocking);  // before intake, queue and spool go
   mta::BounceSender bounces(spool, queue, config, hostname);

@@ -45,13 +45,13 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> MdaCourier::deliver(
       // A custom MDA's text goes into the spool state, logs and DSNs:
       // printable UTF-8 on one line, whatever the MDA sent (rule 2).
       v1::RecipientResult checked = result;
-      checked.mutable_status()->set_text(smtp::printable_utf8(result.status().text()));
-      checked.set_remote_mta(smtp::printable_utf8(result.remote_mta()));
+      checked.mutable_status()->set_text(smtp::client::printable_utf8(result.status().text()));
+      checked.set_remote_mta(smtp::client::printable_utf8(result.remote_mta()));
       results.emplace(result.address(), std::move(checked));
     }
   }
   std::string why = "MDA did not answer within deliver_timeout_ms";
-  if (answer && answer->has_error()) why = "MDA refused the request: " + smtp::printable_utf8(answer->error().status().text());
+  if (answer && answer->has_error()) why = "MDA refused the request: " + smtp::client::printable_utf8(answer->error().status().text());
   for (const auto& address : recipients) {
     if (!results.contains(address)) results.emplace(address, tempfail(address, 451, "4.4.1", why));
   }

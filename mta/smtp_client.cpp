@@ -12,9 +12,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-smtp::MailParameters mail_parameters(const OutboundMessage& message, const smtp::ServerExtensions& ext) {
+smtp::client::MailParameters mail_parameters(const OutboundMessage& message, const smtp::client::ServerExtensions& ext) {
   const v1::Envelope& envelope = message.envelope;
-  smtp::MailParameters parameters;
+  smtp::client::MailParameters parameters;
   if (ext.size) parameters.size = message.message->size();
   parameters.eightbit = ext.eightbit && envelope.body_type() == v1::BODY_8BITMIME;
   parameters.smtputf8 = ext.smtputf8 && envelope.smtputf8();
@@ -26,9 +26,9 @@ smtp::MailParameters mail_parameters(const OutboundMessage& message, const smtp:
   return parameters;
 }
 
-smtp::RcptParameters rcpt_parameters(const OutboundMessage& message, const std::string& rcpt,
-                                     const smtp::ServerExtensions& ext) {
-  smtp::RcptParameters parameters;
+smtp::client::RcptParameters rcpt_parameters(const OutboundMessage& message, const std::string& rcpt,
+                                     const smtp::client::ServerExtensions& ext) {
+  smtp::client::RcptParameters parameters;
   if (!ext.dsn) return parameters;
   for (const auto& recipient : message.envelope.recipients()) {
     if (recipient.address() != rcpt) continue;
@@ -72,8 +72,8 @@ bool SmtpClient::is_own_name(const std::string& name) const {
 
 struct SmtpClient::Session {
   explicit Session(asio::any_io_executor executor) : channel(std::move(executor)) {}
-  smtp::StreamChannel channel;
-  smtp::ServerExtensions ext;
+  smtp::client::StreamChannel channel;
+  smtp::client::ServerExtensions ext;
   std::string mx_name;
   bool reused = false;
 };
@@ -94,9 +94,13 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
     session->reused = true;
     TransactionOutcome outcome = co_await transaction(*session, message);
     if (outcome.stale) {
-      // Not a delivery attempt: nothing reached the server.
-      log::debug("connection_stale").kv("queue_id", message.queue_id).kv("relay", mx_name)
-          .kv("reason", session->channel.error().text);
+      // Not a delivery attempt: nothing reached the server. Input that
+      // waited in an idle connection is the server's fault and worth a
+      // line; a server that closed an idle connection is normal.
+      const bool stray = session->channel.error().kind == smtp::client::ChannelFailure::protocol;
+      (stray ? log::warning("smtp_protocol_error") : log::debug("connection_stale"))
+          .kv("queue_id", message.queue_id).kv("relay", mx_name).kv("step", "cached connection")
+          .kv("error", session->channel.error().text).kv("action", "closed, message sent on a new connection");
       continue;
     }
     log::debug("connection_reused").kv("queue_id", message.queue_id).kv("relay", mx_name);
@@ -125,7 +129,7 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
                                                                                v1::TlsPolicy tls, HostAttempt& failed) {
   auto session = std::make_unique<Session>(io_.get_executor());
   session->mx_name = mx_name;
-  smtp::StreamChannel& channel = session->channel;
+  smtp::client::StreamChannel& channel = session->channel;
   failed.try_next_host = true;
   auto give_up = [&](std::string why) -> std::unique_ptr<Session> {
     failed.error = std::move(why);
@@ -134,8 +138,8 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
   const bool connected = co_await channel.connect(endpoint, milliseconds(config_.connect_timeout_ms()));
   if (!connected) co_return give_up("connect to " + endpoint.address().to_string() + ": " + channel.error().text);
 
-  const smtp::OpenRequest request{helo_name_, false, {milliseconds(config_.command_timeout_ms()), {}}};
-  const smtp::Opened opened = co_await smtp::open_session(channel, request);
+  const smtp::client::OpenRequest request{helo_name_, false, {milliseconds(config_.command_timeout_ms()), {}}};
+  const smtp::client::Opened opened = co_await smtp::client::open_session(channel, request);
   // RFC 5321 5.1: a host that does not greet with 220 is skipped.
   if (opened.refusal) co_return give_up("refused the session: " + describe(*opened.refusal));
   if (!opened.extensions) co_return give_up(channel.error().text);
@@ -149,7 +153,7 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
   const bool tls_required = tls == v1::TLS_ENCRYPT || tls == v1::TLS_VERIFY;
   if (tls != v1::TLS_NONE && session->ext.starttls) {
     const bool verify = tls == v1::TLS_VERIFY;
-    const smtp::Opened secured = co_await smtp::upgrade_to_tls(
+    const smtp::client::Opened secured = co_await smtp::client::upgrade_to_tls(
         channel, request, verify ? verify_context_ : opportunistic_context_, mx_name, verify);
     if (secured.refusal && tls_required) co_return give_up("STARTTLS refused: " + describe(*secured.refusal));
     // Never fall back to plaintext on this connection once the handshake
@@ -165,15 +169,15 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
 
 asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session& session,
                                                                         const OutboundMessage& message) {
-  smtp::StreamChannel& channel = session.channel;
-  const smtp::ServerExtensions& ext = session.ext;
+  smtp::client::StreamChannel& channel = session.channel;
+  const smtp::client::ServerExtensions& ext = session.ext;
   const std::string& mx_name = session.mx_name;
   TransactionOutcome outcome;
   HostAttempt& attempt = outcome.attempt;
   attempt.tls = channel.tls_active();
   auto all = [&](const smtp::Reply& reply) {
     for (const auto& rcpt : message.recipients) {
-      attempt.results[rcpt] = smtp::recipient_result(rcpt, reply);
+      attempt.results[rcpt] = smtp::client::recipient_result(rcpt, reply);
       attempt.results[rcpt].set_remote_mta(mx_name);
     }
     return outcome;
@@ -190,12 +194,12 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
     co_return all(smtp::Reply{553, "5.6.7", mx_name + " does not support SMTPUTF8"});
   }
 
-  smtp::Transaction t;
-  const std::optional<std::string> mail = smtp::mail_from_command(message.envelope.mail_from(), mail_parameters(message, ext));
+  smtp::client::Transaction t;
+  const std::optional<std::string> mail = smtp::client::mail_from_command(message.envelope.mail_from(), mail_parameters(message, ext));
   if (!mail) co_return all(smtp::Reply{553, "5.1.7", "Sender address cannot be sent in an SMTP command"});
   t.mail_command = *mail;
   for (const auto& rcpt : message.recipients) {
-    const std::optional<std::string> line = smtp::rcpt_to_command(rcpt, rcpt_parameters(message, rcpt, ext));
+    const std::optional<std::string> line = smtp::client::rcpt_to_command(rcpt, rcpt_parameters(message, rcpt, ext));
     if (!line) co_return all(smtp::Reply{553, "5.1.3", "Recipient address cannot be sent in an SMTP command"});
     t.rcpt_commands.push_back(*line);
   }
@@ -203,7 +207,7 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
   t.pipelining = ext.pipelining;
   t.timeouts = {milliseconds(config_.command_timeout_ms()), milliseconds(config_.data_timeout_ms())};
 
-  const smtp::TransactionResult result = co_await smtp::run_transaction(channel, t);
+  const smtp::client::TransactionResult result = co_await smtp::client::run_transaction(channel, t);
   // A cached connection the server has closed (or left a stray reply in)
   // fails before MAIL got an answer: not this message's fault, so the
   // caller opens a fresh one.
@@ -213,14 +217,14 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
   }
   if (result.broken) {
     log::warning("smtp_protocol_error").kv("queue_id", message.queue_id).kv("relay", mx_name)
-        .kv("step", smtp::step_name(result.broken_at.value_or(smtp::Step::mail)))
+        .kv("step", smtp::client::step_name(result.broken_at.value_or(smtp::client::Step::mail)))
         .kv("error", channel.error().text);
   }
   for (std::size_t i = 0; i < message.recipients.size(); ++i) {
     const std::string& rcpt = message.recipients[i];
     const std::optional<smtp::Reply> reply = result.decisive(i);
-    attempt.results[rcpt] = reply ? smtp::recipient_result(rcpt, *reply)
-                                  : smtp::no_answer(rcpt, mx_name + ": " + channel.error().text);
+    attempt.results[rcpt] = reply ? smtp::client::recipient_result(rcpt, *reply)
+                                  : smtp::client::no_answer(rcpt, mx_name + ": " + channel.error().text);
     attempt.results[rcpt].set_remote_mta(mx_name);
   }
   log::debug("smtp_transaction").kv("queue_id", message.queue_id).kv("relay", mx_name)
@@ -264,7 +268,7 @@ asio::awaitable<void> SmtpClient::expire_parked(std::string key, Session* sessio
 
 asio::awaitable<void> SmtpClient::quit(std::unique_ptr<Session> session) {
   // QUIT is a courtesy: a short bound, and no answer needed.
-  co_await smtp::say_quit(session->channel, milliseconds(std::min<uint32_t>(config_.command_timeout_ms(), 5000)));
+  co_await smtp::client::say_quit(session->channel, milliseconds(std::min<uint32_t>(config_.command_timeout_ms(), 5000)));
   session->channel.close();
 }
 

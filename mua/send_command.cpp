@@ -70,7 +70,7 @@ MailRequest mail_request(const SendOptions& options, std::istream& in, std::ostr
 
 // RFC 5321 4.1.4: EHLO with our domain name, or an address literal when
 // the host has no name with a dot in it.
-std::string helo_name(const smtp::StreamChannel& channel) {
+std::string helo_name(const smtp::client::StreamChannel& channel) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) {
     const std::string name = host;
@@ -85,7 +85,7 @@ std::string helo_name(const smtp::StreamChannel& channel) {
 
 asio::ssl::context client_tls(const SendOptions& options) {
   try {
-    return smtp::make_client_tls_context({!options.insecure, options.ca_file.value_or("")});
+    return smtp::client::make_client_tls_context({!options.insecure, options.ca_file.value_or("")});
   } catch (const std::runtime_error& e) {
     throw Failure(Exit::usage, e.what());
   }
@@ -100,7 +100,7 @@ struct Connection {
 
 // The name's addresses in turn until one answers; with implicit TLS the
 // handshake is part of connecting. "" or why not, for the user.
-asio::awaitable<std::string> connect(smtp::StreamChannel& channel, const Connection& connection,
+asio::awaitable<std::string> connect(smtp::client::StreamChannel& channel, const Connection& connection,
                                      asio::ssl::context& tls) {
   const ServerAddress& server = connection.server;
   asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
@@ -137,7 +137,7 @@ asio::awaitable<std::string> connect(smtp::StreamChannel& channel, const Connect
 
 asio::awaitable<SubmissionOutcome> connect_and_submit(asio::ssl::context& tls, const Connection& connection,
                                                       SubmissionRequest request) {
-  smtp::StreamChannel channel(co_await asio::this_coro::executor);
+  smtp::client::StreamChannel channel(co_await asio::this_coro::executor);
   const std::string error = co_await connect(channel, connection, tls);
   if (!error.empty()) co_return SubmissionOutcome{Exit::unreachable, error, {}, {}};
   request.helo_name = helo_name(channel);

@@ -38,7 +38,7 @@ std::string secret_line(std::string_view prefix, std::string_view secret) {
 
 class Dialogue final {
  public:
-  Dialogue(smtp::ClientChannel& channel, const SubmissionRequest& request)
+  Dialogue(smtp::client::ClientChannel& channel, const SubmissionRequest& request)
       : channel_(channel), request_(request), hello_{request.helo_name, false, {request.timeout, request.timeout}} {}
 
   asio::awaitable<SubmissionOutcome> run() {
@@ -52,7 +52,7 @@ class Dialogue final {
     }
     co_await send();
     // After a lost or stalled connection QUIT would only wait out another timeout.
-    if (outcome_.exit != Exit::unreachable) co_await smtp::say_quit(channel_, request_.timeout);
+    if (outcome_.exit != Exit::unreachable) co_await smtp::client::say_quit(channel_, request_.timeout);
     co_return outcome_;
   }
 
@@ -72,21 +72,21 @@ class Dialogue final {
   }
 
   // The greeting and EHLO (again after STARTTLS): true when open.
-  bool check_opened(const smtp::Opened& opened) {
+  bool check_opened(const smtp::client::Opened& opened) {
     if (opened.extensions) {
       extensions_ = *opened.extensions;
       return true;
     }
     switch (opened.stopped_at) {
-      case smtp::Step::greeting:
+      case smtp::client::Step::greeting:
         if (opened.refusal) return fail(Exit::unreachable, request_.server + " turned the connection away: " + describe_reply(*opened.refusal));
         lost("before its greeting");
         // The usual cause: an implicit-TLS port waits for our handshake while we wait for its 220.
         if (request_.starttls) outcome_.error += " (if this is an implicit-TLS port such as 465, add --tls)";
         return false;
-      case smtp::Step::starttls:
+      case smtp::client::Step::starttls:
         if (opened.refusal) return fail(Exit::unreachable, request_.server + " refused STARTTLS: " + describe_reply(*opened.refusal));
-        if (channel_.error().kind == smtp::ChannelFailure::tls) {
+        if (channel_.error().kind == smtp::client::ChannelFailure::tls) {
           std::string error = terminal_line(channel_.error().text);
           if (request_.verify && error.find("certificate verify failed") != std::string::npos) {
             error += " (--ca-file FILE trusts a private CA)";
@@ -101,7 +101,7 @@ class Dialogue final {
   }
 
   asio::awaitable<bool> open() {
-    const smtp::Opened opened = co_await smtp::open_session(channel_, hello_);
+    const smtp::client::Opened opened = co_await smtp::client::open_session(channel_, hello_);
     if (!check_opened(opened)) co_return false;
     if (request_.starttls) {
       if (!extensions_.starttls) {
@@ -109,8 +109,8 @@ class Dialogue final {
                                                             "passwords nor mail in clear (port 465 wants --tls)");
       }
       // RFC 3207 4.2: forget what the server said before TLS; ask again.
-      const smtp::Opened secured =
-          co_await smtp::upgrade_to_tls(channel_, hello_, *request_.tls, request_.tls_host, request_.verify);
+      const smtp::client::Opened secured =
+          co_await smtp::client::upgrade_to_tls(channel_, hello_, *request_.tls, request_.tls_host, request_.verify);
       if (!check_opened(secured)) co_return false;
     }
     if (!channel_.tls_active()) co_return fail(Exit::unreachable, "no TLS with " + request_.server);
@@ -118,7 +118,7 @@ class Dialogue final {
   }
 
   asio::awaitable<std::optional<smtp::Reply>> command(const std::string& line) {
-    std::optional<smtp::Reply> reply = co_await smtp::send_command(channel_, line, request_.timeout);
+    std::optional<smtp::Reply> reply = co_await smtp::client::send_command(channel_, line, request_.timeout);
     co_return reply;
   }
 
@@ -153,7 +153,7 @@ class Dialogue final {
   // MAIL FROM with the parameters this message needs, or a reason it cannot go.
   std::optional<std::string> mail_command() {
     const OutgoingMail& mail = *request_.mail;
-    smtp::MailParameters parameters;
+    smtp::client::MailParameters parameters;
     if (extensions_.size) {
       if (mail.message.size() > extensions_.size) {
         fail(Exit::refused, "the message is " + std::to_string(mail.message.size()) + " bytes and " + request_.server +
@@ -172,18 +172,18 @@ class Dialogue final {
     }
     parameters.eightbit = mail.eight_bit;
     parameters.smtputf8 = mail.needs_smtputf8;
-    std::optional<std::string> line = smtp::mail_from_command(mail.mail_from, parameters);
+    std::optional<std::string> line = smtp::client::mail_from_command(mail.mail_from, parameters);
     if (!line) fail(Exit::usage, "the sender address cannot be sent in an SMTP command");
     return line;
   }
 
   asio::awaitable<void> send() {
-    smtp::Transaction t;
+    smtp::client::Transaction t;
     const std::optional<std::string> mail = mail_command();
     if (!mail) co_return;
     t.mail_command = *mail;
     for (const std::string& recipient : request_.mail->recipients) {
-      const std::optional<std::string> line = smtp::rcpt_to_command(recipient, {});
+      const std::optional<std::string> line = smtp::client::rcpt_to_command(recipient, {});
       if (!line) {
         fail(Exit::usage, "the recipient address <" + terminal_line(recipient) + "> cannot be sent in an SMTP command");
         co_return;
@@ -193,12 +193,12 @@ class Dialogue final {
     t.message = &request_.mail->message;
     t.all_recipients_or_none = !request_.partial;
     t.timeouts = {request_.timeout, request_.timeout};
-    const smtp::TransactionResult result = co_await smtp::run_transaction(channel_, t);
+    const smtp::client::TransactionResult result = co_await smtp::client::run_transaction(channel_, t);
     report(result);
   }
 
   // The transaction's outcome in the user's words.
-  void report(const smtp::TransactionResult& result) {
+  void report(const smtp::client::TransactionResult& result) {
     if (!result.mail) return void(lost("at MAIL FROM"));
     if (!result.mail->success()) {
       return void(fail(Exit::refused, "sender <" + terminal_line(request_.mail->mail_from) +
@@ -236,10 +236,10 @@ class Dialogue final {
     if (accepted < recipients.size()) fail(Exit::refused, "sent, but not to every recipient");
   }
 
-  smtp::ClientChannel& channel_;
+  smtp::client::ClientChannel& channel_;
   const SubmissionRequest& request_;
-  const smtp::OpenRequest hello_;
-  smtp::ServerExtensions extensions_;
+  const smtp::client::OpenRequest hello_;
+  smtp::client::ServerExtensions extensions_;
   SubmissionOutcome outcome_;
 };
 
@@ -252,7 +252,7 @@ std::string describe_reply(const smtp::Reply& reply) {
   return terminal_line(text);  // multi-line replies become one line
 }
 
-asio::awaitable<SubmissionOutcome> submit(smtp::ClientChannel& channel, const SubmissionRequest& request) {
+asio::awaitable<SubmissionOutcome> submit(smtp::client::ClientChannel& channel, const SubmissionRequest& request) {
   Dialogue dialogue(channel, request);
   SubmissionOutcome outcome = co_await dialogue.run();
   co_return outcome;

@@ -50,7 +50,7 @@ struct SubmissionOutcome {
   std::string accepted;              // the server's reply to the message: "250 2.0.0 Ok: queued as ..."
 };
 
-asio::awaitable<SubmissionOutcome> submit(smtp::ClientChannel& channel, const SubmissionRequest& request);
+asio::awaitable<SubmissionOutcome> submit(smtp::client::ClientChannel& channel, const SubmissionRequest& request);
 
 
 // "535 5.7.8 Authentication credentials invalid", one line, safe to print.

@@ -27,6 +27,16 @@ std::size_t header_section_end(std::string_view message) {
   return blank + 2;
 }
 
+// A field of this name starts here. RFC 5322 4.5: the obsolete syntax,
+// which we must accept, allows white space before the colon. A line that
+// starts with SP or HTAB continues the field above, so never matches.
+bool starts_field(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) return false;
+  std::size_t i = name.size();
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  return i < line.size() && line[i] == ':';
+}
+
 }  // namespace
 
 std::string received_protocol(bool esmtp, bool tls, bool authenticated, bool smtputf8) {
@@ -70,6 +80,21 @@ bool has_header(std::string_view message, std::string_view name) {
     pos = end + 2;
   }
   return false;
+}
+
+std::size_t count_received_headers(std::string_view message, std::size_t limit) {
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  // Line by line, so the scan ends at the empty line or at limit + 1.
+  while (pos < message.size() && count <= limit) {
+    const std::size_t end = message.find("\r\n", pos);
+    const std::string_view line = message.substr(pos, end == std::string_view::npos ? message.npos : end - pos);
+    if (line.empty()) break;  // the end of the header section
+    if (starts_field(line, "Received")) ++count;
+    if (end == std::string_view::npos) break;
+    pos = end + 2;
+  }
+  return count;
 }
 
 std::string add_trace_headers(std::string_view message, const TraceInfo& trace, std::string_view unique) {

@@ -3,6 +3,7 @@
 // protocol names from RFC 3848: ESMTP, ESMTPS with TLS, ESMTPSA with TLS
 // and AUTH), and for submission Date and Message-ID when the client left
 // them out (RFC 6409 8.2, 8.3).
+#include <cstddef>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -35,6 +36,13 @@ std::string received_header(const TraceInfo& trace);
 // True when the header section (before the first empty line) has a field
 // of this name (case-insensitive, continuation lines skipped).
 bool has_header(std::string_view message, std::string_view name);
+
+// How many Received fields (RFC 5321 4.4) the header section has, counting
+// no further than limit + 1: enough to see a loop (RFC 5321 6.3) without
+// reading a hostile header section to its end, and never past the first
+// empty line. Field names are case-insensitive (RFC 5322 1.2.2); a folded
+// continuation line (RFC 5322 2.2.3) is not a new field.
+std::size_t count_received_headers(std::string_view message, std::size_t limit);
 
 // Returns the message with the Received field on top, and Date and
 // Message-ID appended to the header section when missing. `message` has

@@ -86,5 +86,57 @@ TEST(TraceHeaders, ReceivedProtocolFollowsRfc3848AndRfc6531) {
   EXPECT_EQ(received_protocol(true, true, true, true), "UTF8SMTPSA");
 }
 
+TEST(TraceHeaders, CountsReceivedFieldsWhateverTheirCase) {
+  EXPECT_EQ(count_received_headers("Received: a\r\nreceived: b\r\nRECEIVED: c\r\nSubject: x\r\n\r\nbody\r\n", 50), 3u);
+  EXPECT_EQ(count_received_headers("Subject: x\r\n\r\nbody\r\n", 50), 0u);
+  EXPECT_EQ(count_received_headers("", 50), 0u);
+}
+
+TEST(TraceHeaders, CountsReceivedFieldsOfOurOwnTraceHeader) {
+  const std::string ours = add_trace_headers("Received: from a\r\nSubject: x\r\n\r\nbody\r\n", sample_trace(), "R");
+  EXPECT_EQ(count_received_headers(ours, 50), 2u);
+}
+
+TEST(TraceHeaders, FoldedReceivedFieldIsOneField) {
+  // RFC 5322 2.2.3: a line starting with white space continues the field.
+  const std::string message = "Received: from a\r\n by b\r\n\tReceived: not a field\r\n Received: nor this\r\n\r\n";
+  EXPECT_EQ(count_received_headers(message, 50), 1u);
+}
+
+TEST(TraceHeaders, OtherFieldsNamedLikeReceivedDoNotCount) {
+  EXPECT_EQ(count_received_headers("Received-SPF: pass\r\nX-Received: by x\r\nReceivedx: y\r\n\r\n", 50), 0u);
+  EXPECT_EQ(count_received_headers("Received\r\nReceived by x\r\n\r\n", 50), 0u);  // no colon: no field
+}
+
+TEST(TraceHeaders, ReceivedWithWhiteSpaceBeforeTheColonCounts) {
+  // RFC 5322 4.5: the obsolete syntax a receiver must still accept.
+  EXPECT_EQ(count_received_headers("Received : a\r\nReceived\t: b\r\n\r\n", 50), 2u);
+}
+
+TEST(TraceHeaders, ReceivedInTheBodyDoesNotCount) {
+  EXPECT_EQ(count_received_headers("Received: a\r\n\r\nReceived: b\r\nReceived: c\r\n", 50), 1u);
+  EXPECT_EQ(count_received_headers("\r\nReceived: b\r\n", 50), 0u);  // no header section at all
+}
+
+TEST(TraceHeaders, ReceivedWithoutABodyOrFinalCrlfCounts) {
+  EXPECT_EQ(count_received_headers("Received: a\r\nReceived: b", 50), 2u);
+  EXPECT_EQ(count_received_headers("Received: a\r\n", 50), 1u);
+}
+
+TEST(TraceHeaders, CountingReceivedStopsAtLimitPlusOne) {
+  std::string message;
+  for (int i = 0; i < 1000; ++i) message += "Received: from hop\r\n";
+  EXPECT_EQ(count_received_headers(message + "\r\nbody\r\n", 50), 51u);
+  EXPECT_EQ(count_received_headers(message + "\r\nbody\r\n", 0), 1u);
+  EXPECT_EQ(count_received_headers(message + "\r\nbody\r\n", 5000), 1000u);
+}
+
+TEST(TraceHeaders, CountsReceivedExactlyUpToOneBeyondTheLimit) {
+  std::string fifty;
+  for (int i = 0; i < 50; ++i) fifty += "Received: from hop\r\n";
+  EXPECT_EQ(count_received_headers(fifty + "\r\n", 50), 50u);
+  EXPECT_EQ(count_received_headers(fifty + "Received: one more\r\n\r\n", 50), 51u);
+}
+
 }  // namespace
 }  // namespace mailpipe::mail

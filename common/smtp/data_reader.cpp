@@ -104,8 +104,7 @@ std::size_t DataReader::feed(std::string_view bytes) {
           state_ = State::dot_cr;
           ++i;
         } else {
-          count_line(1, here - 1);  // the dot was on the wire
-          state_ = State::in_line;  // RFC 5321 4.5.2: drop the stuffed dot
+          state_ = State::in_line;  // 4.5.2: drop the stuffed dot; 4.5.3.1.6: never counted
         }
         break;
       case State::dot_cr:
@@ -115,7 +114,7 @@ std::size_t DataReader::feed(std::string_view bytes) {
         } else {
           // ".\r" then not LF: no end of data, a bare CR (offset here - 1).
           fail(Status::bare_newline, here - 1);
-          count_line(2, here - 2);
+          count_line(1, here - 1);  // the CR; the stuffed dot is not counted
           store("\r", here - 1);
           state_ = State::in_line;
         }

@@ -22,7 +22,8 @@ namespace mailpipe::smtp {
 
 struct DataLimits {
   uint64_t max_message_bytes = 0;
-  std::size_t max_text_line = 0;  // octets including CRLF (RFC 5321 4.5.3.1.6)
+  // Octets including CRLF, not counting a stuffed dot (RFC 5321 4.5.3.1.6).
+  std::size_t max_text_line = 0;
 };
 
 class DataReader final {

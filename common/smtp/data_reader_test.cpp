@@ -169,10 +169,17 @@ TEST(DataReader, TooBigKeepsMemoryBoundedOverManyFeeds) {
   EXPECT_LE(reader.take_message().size(), 1000u);
 }
 
-TEST(DataReader, StuffedDotCountsTowardsTheLineLimit) {
-  // On the wire "." + 997 'x' + CRLF is 1000 octets: fits; one more does not.
+TEST(DataReader, StuffedDotDoesNotCountTowardsTheLineLimit) {
+  // RFC 5321 4.5.3.1.6: the limit is on the text line, before the client's
+  // dot-stuffing (4.5.2). The line "." + 997 'x' + CRLF is 1000 octets and
+  // goes on the wire as ".." + 997 'x' + CRLF: fits; one more does not.
+  EXPECT_EQ(read_all(".." + std::string(997, 'x') + "\r\n.\r\n").status, Status::ok);
+  EXPECT_EQ(read_all(".." + std::string(998, 'x') + "\r\n.\r\n").status, Status::line_too_long);
+  // One leading dot is removed whatever follows it (4.5.2): "." + 998 'x'
+  // is the 1000-octet line 998 'x' + CRLF.
   EXPECT_EQ(read_all("." + std::string(997, 'x') + "\r\n.\r\n").status, Status::ok);
-  EXPECT_EQ(read_all("." + std::string(998, 'x') + "\r\n.\r\n").status, Status::line_too_long);
+  EXPECT_EQ(read_all("." + std::string(998, 'x') + "\r\n.\r\n").status, Status::ok);
+  EXPECT_EQ(read_all("." + std::string(999, 'x') + "\r\n.\r\n").status, Status::line_too_long);
 }
 
 TEST(DataReader, LineLimitIsPerLine) {
@@ -228,8 +235,10 @@ Read reference(const std::string& input, DataLimits l) {
     const bool lf_of_crlf = c == '\n' && j > 0 && content[j - 1] == '\r';
     if (c == '\0') fail(Status::nul, j);
     if ((c == '\r' && !crlf) || (c == '\n' && !lf_of_crlf)) fail(Status::bare_newline, j);
-    if (!crlf && !lf_of_crlf && j - line_start + 1 + 2 > l.max_text_line) fail(Status::line_too_long, j);
     const bool stuffed_dot = j == line_start && c == '.';
+    // The line so far as stored: without its stuffed dot (RFC 5321 4.5.3.1.6).
+    const std::size_t length = j - line_start + 1 - (content[line_start] == '.' ? 1 : 0);
+    if (!crlf && !lf_of_crlf && !stuffed_dot && length + 2 > l.max_text_line) fail(Status::line_too_long, j);
     if (!stuffed_dot) {
       if (++stored > l.max_message_bytes) fail(Status::too_big, j);
       if (stored <= l.max_message_bytes) out.message += c;

@@ -2,6 +2,7 @@
 // Every SMTP reply a client can see, in one table. Basic codes from RFC 5321
 // section 4.2, enhanced codes from RFC 3463 (and 4954, 3207, 6531 where they
 // define their own). Handlers return these; nothing else types a code.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,10 @@ inline Reply unknown_user() { return make(550, "5.1.1", "Recipient address rejec
 // sender keeps the mail until the administrator fixes the aliases file.
 inline Reply alias_loop() { return make(451, "4.4.6", "Recipient address deferred: local alias loop, try again later"); }
 inline Reply alias_expansion_too_large() { return make(451, "4.3.0", "Recipient address deferred: local alias expansion too large, try again later"); }
+// RFC 5321 6.3: a message that went through too many MTAs is looping;
+// 5.4.6 is "routing loop detected" (RFC 3463).
+inline Reply too_many_hops(std::size_t limit) { return make(554, "5.4.6", "Too many hops (more than " + std::to_string(limit) + " Received headers): mail loop"); }
+inline Reply loops_back_to_myself(std::string_view domain) { return make(554, "5.4.6", "mail for " + std::string(domain) + " loops back to myself"); }
 
 // --- queue ----------------------------------------------------------------
 inline Reply queue_unavailable() { return make(451, "4.3.0", "Temporary failure: queue unavailable, try again later"); }

@@ -18,9 +18,10 @@
 //  - the message is never longer than max_message_bytes, and exactly that
 //    long when the status is too_big;
 //  - a finished stream is ok exactly when it has no NUL, no bare CR or LF,
-//    no line (with CRLF) longer than max_text_line and fits the size
-//    limit, and then the message is the lines with one leading dot
-//    removed (dot-unstuffing), each ending in CRLF;
+//    no line (with CRLF, without its stuffed dot) longer than
+//    max_text_line and fits the size limit, and then the message is the
+//    lines with one leading dot removed (dot-unstuffing), each ending in
+//    CRLF;
 //  - an unfinished stream reported ok has no NUL and no bare CR or LF so
 //    far, and its message is a prefix of the unstuffed bytes.
 #include <cstddef>
@@ -124,7 +125,10 @@ void check_against_reference(std::string_view stream, DataLimits limits, const O
   bool ok = body.find('\0') == std::string_view::npos && clean(body) && (body.empty() || body.ends_with("\r\n"));
   for (std::size_t pos = 0; ok && pos < body.size();) {
     const std::size_t end = body.find("\r\n", pos);
-    if (end - pos + 2 > limits.max_text_line) ok = false;
+    // RFC 5321 4.5.3.1.6: the limit is on the line after unstuffing; the
+    // client's stuffed dot (4.5.2) is not part of it.
+    const std::size_t stuffed = body[pos] == '.' ? 1 : 0;
+    if (end - pos - stuffed + 2 > limits.max_text_line) ok = false;
     pos = end + 2;
   }
   const std::string message = body.empty() ? std::string() : unstuff(body.substr(0, body.size() - 2)) + "\r\n";

@@ -1,4 +1,4 @@
-// Fuzz target: the client's reply reader, smtp::ReplyParser (RFC 5321
+// Fuzz target: the client's reply reader, smtp::client::ReplyParser (RFC 5321
 // 4.2, enhanced codes RFC 3463 / RFC 2034), fed what a hostile server sends.
 //
 // Input: 4 bytes of parameters, then the bytes the server sends:
@@ -43,13 +43,13 @@
 
 namespace {
 
-using mailpipe::smtp::NeedMore;
-using mailpipe::smtp::printable_utf8;
+using mailpipe::smtp::client::NeedMore;
+using mailpipe::smtp::client::printable_utf8;
 using mailpipe::smtp::Reply;
-using mailpipe::smtp::ReplyError;
-using mailpipe::smtp::ReplyLimits;
-using mailpipe::smtp::ReplyParser;
-using mailpipe::smtp::ReplyStep;
+using mailpipe::smtp::client::ReplyError;
+using mailpipe::smtp::client::ReplyLimits;
+using mailpipe::smtp::client::ReplyParser;
+using mailpipe::smtp::client::ReplyStep;
 using mailpipe::smtp::valid_utf8;
 
 enum class End { need_more, error };

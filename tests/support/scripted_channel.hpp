@@ -13,7 +13,7 @@
 
 namespace mailpipe::test_support {
 
-class ScriptedChannel final : public smtp::ClientChannel {
+class ScriptedChannel final : public smtp::client::ClientChannel {
  public:
   // Sees each command line without its CRLF, or "<message>" for the
   // message after a 354, and returns the replies to queue. A reply with
@@ -31,9 +31,9 @@ class ScriptedChannel final : public smtp::ClientChannel {
   }
 
   asio::awaitable<std::optional<smtp::Reply>> read_reply(Timeout) override {
-    if (error_.kind != smtp::ChannelFailure::none) co_return std::nullopt;
+    if (error_.kind != smtp::client::ChannelFailure::none) co_return std::nullopt;
     if (pending.empty()) {
-      fail(smtp::ChannelFailure::closed, "connection lost: End of file");
+      fail(smtp::client::ChannelFailure::closed, "connection lost: End of file");
       co_return std::nullopt;
     }
     smtp::Reply reply = pending.front();
@@ -58,14 +58,14 @@ class ScriptedChannel final : public smtp::ClientChannel {
   }
   asio::awaitable<bool> start_tls(asio::ssl::context&, const std::string&, bool, Timeout) override {
     tls = tls_works;
-    if (!tls_works) fail(smtp::ChannelFailure::tls, "TLS handshake failed with fake: certificate verify failed");
+    if (!tls_works) fail(smtp::client::ChannelFailure::tls, "TLS handshake failed with fake: certificate verify failed");
     co_return tls_works;
   }
   bool unasked_input() override { return !pending.empty(); }
   bool tls_active() const override { return tls; }
-  const smtp::ChannelError& error() const override { return error_; }
-  void fail(smtp::ChannelFailure kind, std::string text) override {
-    if (error_.kind == smtp::ChannelFailure::none) error_ = {kind, std::move(text)};
+  const smtp::client::ChannelError& error() const override { return error_; }
+  void fail(smtp::client::ChannelFailure kind, std::string text) override {
+    if (error_.kind == smtp::client::ChannelFailure::none) error_ = {kind, std::move(text)};
   }
 
  private:
@@ -80,7 +80,7 @@ class ScriptedChannel final : public smtp::ClientChannel {
   }
 
   bool in_data_ = false;
-  smtp::ChannelError error_;
+  smtp::client::ChannelError error_;
 };
 
 }  // namespace mailpipe::test_support

@@ -15,7 +15,7 @@
 
 #include "common/smtp/reply.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 enum class ChannelFailure {
   none,
@@ -56,4 +56,4 @@ class ClientChannel {
   virtual void fail(ChannelFailure kind, std::string text) = 0;
 };
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -2,7 +2,7 @@
 
 #include "mailpipe.pb.h"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 // Bytes that would split or bend a command line: CR and LF (a second
@@ -81,4 +81,4 @@ std::string dot_stuff(std::string_view message) {
   return out;
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 struct MailParameters {
   uint64_t size = 0;        // SIZE= (RFC 1870); 0: not sent
@@ -38,4 +38,4 @@ std::string encode_xtext(std::string_view text);
 // a line.
 std::string dot_stuff(std::string_view message);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 // Gathered from the mta's, the mda's and mpmail's tests of their copies.
@@ -67,4 +67,4 @@ TEST(RcptToCommand, RefusesWhatWouldSplitTheCommand) {
 }
 
 }  // namespace
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -2,7 +2,7 @@
 
 #include "common/smtp/client/commands.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 bool refusal(const Reply& reply) { return reply.code >= 400 && reply.code < 600; }
@@ -217,6 +217,12 @@ asio::awaitable<void> send_message(ClientChannel& channel, const Transaction& t,
       }
     }
   }
+  // More replies than the dot asked for, already here: the replies are
+  // shifted, and which one answered whom cannot be known. None counts.
+  if (channel.unasked_input()) {
+    channel.fail(ChannelFailure::protocol, "the server sent more replies than asked for after the end of data");
+    for (auto& reply : result.final) reply.reset();
+  }
 }
 
 }  // namespace
@@ -278,4 +284,4 @@ asio::awaitable<void> say_quit(ClientChannel& channel, std::chrono::milliseconds
   if (written) co_await channel.read_reply(bound);
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

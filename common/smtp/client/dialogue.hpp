@@ -9,8 +9,8 @@
 // 4xx and 5xx are the server's refusal at that step. Anything else (a 250
 // to DATA, a 354 to the dot, a 3xx to RCPT) is a protocol error, and so
 // is input nobody asked for: a reply waiting before a command is sent, one
-// sent while the message is still being written, or one waiting in a
-// cached connection. After a protocol error the connection is done: the
+// sent while the message is still being written, more replies after the
+// dot than it asked for, or one waiting in a cached connection. After a protocol error the connection is done: the
 // caller closes it, never reuses it, and reports the recipients it has no
 // valid answer for as transient failures (451 4.4.2), so the mail stays
 // queued. A reply is an acceptance only at the step that asked for it
@@ -23,7 +23,7 @@
 #include "common/smtp/client/channel.hpp"
 #include "common/smtp/client/ehlo.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 enum class Step { greeting, hello, starttls, mail, rcpt, data, final_dot, rset };
 
@@ -101,4 +101,4 @@ asio::awaitable<TransactionResult> run_transaction(ClientChannel& channel, const
 // QUIT as a courtesy, within `bound`; its answer changes nothing.
 asio::awaitable<void> say_quit(ClientChannel& channel, std::chrono::milliseconds bound);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -6,7 +6,7 @@
 
 #include "tests/support/scripted_channel.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 using test_support::ScriptedChannel;
@@ -186,15 +186,18 @@ TEST(ClientTransaction, LmtpAnswersPerRecipientAndA354AmongThemBreaks) {
   EXPECT_TRUE(result.broken);
 }
 
-TEST(ClientTransaction, ExtraReplyAfterTheDotMakesTheConnectionUnusable) {
-  ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line == "<message>") return Replies{ok(), ok()};
-    return std::nullopt;
-  });
-  const TransactionResult result = run.transaction(1, true);
-  EXPECT_EQ(result.decisive(0)->code, 250);  // the reply at its step
-  EXPECT_FALSE(result.reusable);             // the next MAIL would read the stray one
+TEST(ClientTransaction, ExtraReplyAfterTheDotCountsForNobody) {
+  for (bool lmtp : {false, true}) {
+    ScriptedRun run;
+    run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
+      if (line == "<message>") return Replies{ok(), ok(), Reply{451, "4.3.0", "try later"}};
+      return std::nullopt;
+    });
+    const TransactionResult result = run.transaction(lmtp ? 2 : 1, true, lmtp);
+    EXPECT_FALSE(result.decisive(0)) << "lmtp " << lmtp;  // which reply was whose cannot be known
+    EXPECT_TRUE(result.broken);
+    EXPECT_FALSE(result.reusable);
+  }
 }
 
 TEST(ClientSession, GreetingOtherThan220IsAProtocolErrorAndRefusalIsKept) {
@@ -240,4 +243,4 @@ TEST(ClientSession, NamesInGreetingAndEhloAreKept) {
 }
 
 }  // namespace
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

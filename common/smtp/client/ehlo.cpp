@@ -3,7 +3,7 @@
 #include <charconv>
 #include <sstream>
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 std::string upper(std::string text) {
@@ -54,4 +54,4 @@ ServerExtensions parse_ehlo(const Reply& reply) {
   return ext;
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -9,7 +9,7 @@
 
 #include "common/smtp/reply.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 struct ServerExtensions {
   std::string server_name;  // the first word of the first line: the server's own name
@@ -26,4 +26,4 @@ struct ServerExtensions {
 // A one-line reply offers nothing but names the server.
 ServerExtensions parse_ehlo(const Reply& reply);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 TEST(ServerExtensions, ReadsWhatTheClientsNeed) {
@@ -34,4 +34,4 @@ TEST(ServerExtensions, SizeThatIsNoNumberIsNoLimit) {
 }
 
 }  // namespace
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

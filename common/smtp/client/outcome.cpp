@@ -2,7 +2,7 @@
 
 #include "common/smtp/client/reply_parser.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 v1::RecipientResult recipient_result(const std::string& address, const Reply& reply) {
   v1::RecipientResult result;
@@ -25,4 +25,4 @@ v1::RecipientResult no_answer(const std::string& address, const std::string& why
   return recipient_result(address, Reply{451, "4.4.2", why});
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

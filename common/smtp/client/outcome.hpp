@@ -9,7 +9,7 @@
 #include "common/smtp/reply.hpp"
 #include "mailpipe.pb.h"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 v1::RecipientResult recipient_result(const std::string& address, const Reply& reply);
 
@@ -17,4 +17,4 @@ v1::RecipientResult recipient_result(const std::string& address, const Reply& re
 // broke the protocol): 451 4.4.2 with why, so the mail stays queued.
 v1::RecipientResult no_answer(const std::string& address, const std::string& why);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

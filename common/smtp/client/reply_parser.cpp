@@ -1,6 +1,8 @@
 #include "common/smtp/client/reply_parser.hpp"
 
-namespace mailpipe::smtp {
+#include "common/utf8.hpp"
+
+namespace mailpipe::smtp::client {
 namespace {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
@@ -27,30 +29,6 @@ std::string excerpt(std::string_view line) {
   return out;
 }
 
-// Length of the UTF-8 sequence starting at text[i] (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0 when it is invalid.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length = 0;
-  unsigned char low = 0x80, high = 0xbf;  // the allowed range of the second byte
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
-  else if (lead == 0xe0) length = 3, low = 0xa0;
-  else if (lead >= 0xe1 && lead <= 0xec) length = 3;
-  else if (lead == 0xed) length = 3, high = 0x9f;
-  else if (lead >= 0xee && lead <= 0xef) length = 3;
-  else if (lead == 0xf0) length = 4, low = 0x90;
-  else if (lead >= 0xf1 && lead <= 0xf3) length = 4;
-  else if (lead == 0xf4) length = 4, high = 0x8f;
-  else return 0;
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  }
-  return length;
-}
 
 }  // namespace
 
@@ -64,10 +42,10 @@ std::string printable_utf8(std::string_view text) {
       ++i;
       continue;
     }
-    const std::size_t length = utf8_sequence(text, i);
+    const CodePoint point = decode_utf8(text, i);
+    const std::size_t length = point.length;
     // U+0080..U+009F are controls too (U+009B is CSI to some terminals).
-    const bool c1_control = length == 2 && byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
-    if (c1_control) {
+    if (point.value >= 0x80 && point.value <= 0x9f) {
       out += '?';
       i += 2;
       continue;
@@ -159,4 +137,4 @@ ReplyStep ReplyParser::next() {
   }
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -19,7 +19,7 @@
 
 #include "common/smtp/reply.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 struct ReplyLimits {
   // RFC 5321 4.5.3.1.5 allows 512 octets a reply line; real servers send
@@ -74,4 +74,4 @@ void split_enhanced(Reply& reply);
 // control character (C0, DEL and C1), replaced by '?'.
 std::string printable_utf8(std::string_view text);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -8,7 +8,7 @@
 
 #include "common/smtp/address.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 // "250 [2.1.0] Ok", "need more" or "error: why"; `with_why` false drops the
@@ -423,4 +423,4 @@ TEST(PrintableUtf8, ReplacesC1ControlCharacters) {
 }
 
 }  // namespace
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

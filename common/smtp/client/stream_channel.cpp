@@ -7,7 +7,7 @@
 
 #include "common/smtp/client/tls_client.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 // A write is bounded per chunk: the timeout is for a stalled server, not
@@ -224,4 +224,4 @@ std::string StreamChannel::local_address_literal() const {
   return "[127.0.0.1]";
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

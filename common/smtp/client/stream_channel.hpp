@@ -12,7 +12,7 @@
 #include "common/smtp/client/channel.hpp"
 #include "common/smtp/client/reply_parser.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 class StreamChannel final : public ClientChannel {
  public:
@@ -67,4 +67,4 @@ class StreamChannel final : public ClientChannel {
   bool raw_bytes_are_input_ = true;
 };
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

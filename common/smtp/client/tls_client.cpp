@@ -6,7 +6,7 @@
 
 #include "common/tls/openssl_error.hpp"
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 namespace {
 
 bool is_ip_address(const std::string& host) {
@@ -56,4 +56,4 @@ std::string verification_problem(SSL* ssl) {
   return X509_verify_cert_error_string(result);
 }
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace mailpipe::smtp {
+namespace mailpipe::smtp::client {
 
 struct ClientTlsSettings {
   bool verify = true;   // false: opportunistic (RFC 7435), any certificate will do
@@ -26,4 +26,4 @@ void expect_server_name(SSL* ssl, const std::string& host, bool verify);
 // a handshake that failed; "" when verification was not the problem.
 std::string verification_problem(SSL* ssl);
 
-}  // namespace mailpipe::smtp
+}  // namespace mailpipe::smtp::client

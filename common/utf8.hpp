@@ -1,13 +1,14 @@
 #pragma once
-// UTF-8 decoding for text mailpipectl shows: the JSON escaper and the
-// terminal filter both walk a string one code point at a time and must
-// agree on what is invalid (overlongs, surrogates, beyond U+10FFFF,
-// truncated sequences), as RFC 3629 section 3 defines it.
+// UTF-8 decoding, one copy for every place that walks text from the
+// network or a file one code point at a time (SMTP paths, remote replies,
+// mailpipectl's JSON and terminal output), so that all agree on what is
+// invalid (overlongs, surrogates, beyond U+10FFFF, truncated sequences),
+// as RFC 3629 section 3 defines it.
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace mailpipe::ctl {
+namespace mailpipe {
 
 struct CodePoint {
   char32_t value = 0;
@@ -20,4 +21,4 @@ CodePoint decode_utf8(std::string_view text, std::size_t pos);
 // U+FFFD, what an invalid byte becomes.
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-}  // namespace mailpipe::ctl
+}  // namespace mailpipe

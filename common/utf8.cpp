@@ -1,6 +1,6 @@
-#include "ctl/utf8.hpp"
+#include "common/utf8.hpp"
 
-namespace mailpipe::ctl {
+namespace mailpipe {
 
 CodePoint decode_utf8(std::string_view text, std::size_t pos) {
   const auto lead = static_cast<unsigned char>(text[pos]);
@@ -30,4 +30,4 @@ CodePoint decode_utf8(std::string_view text, std::size_t pos) {
   return {value, length};
 }
 
-}  // namespace mailpipe::ctl
+}  // namespace mailpipe
