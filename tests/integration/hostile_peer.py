@@ -50,6 +50,7 @@ DEFAULT_SCRIPT = {
     "data": b"354 End data with <CR><LF>.<CR><LF>\r\n",   # body read iff a line starts with 354
     "early_reply": None,           # (after_bytes, reply): sent once while the body still comes
     "dot": b"250 2.0.0 Ok: queued\r\n",                    # SMTP: reply to the final dot
+    "after_dot_later": None,       # f(turn) -> (seconds, bytes) | None: sent that long after the dot's reply
     "lmtp_dot": None,              # LMTP: f(turn) -> [(rcpt or None for a stray, reply bytes)]
     "rset": b"250 2.0.0 Ok\r\n",
     "noop": b"250 2.0.0 Ok\r\n",
@@ -175,6 +176,7 @@ class HostilePeer:
         self.address = address
         self.port = port
         self._lock = threading.Lock()
+        self.late_replies_sent = 0  # after_dot_later replies that went out
         self._script = self._merged(script)
         self._stopping = threading.Event()
         self._listener = None
@@ -284,6 +286,14 @@ class HostilePeer:
     def _send(self, sock, data):
         if data:
             sock.sendall(data)
+
+    def _send_quietly(self, sock, data):
+        try:
+            self._send(sock, data)
+        except OSError:
+            return  # the client closed it meanwhile
+        with self._lock:
+            self.late_replies_sent += 1
 
     def _reply(self, script, key, number, transaction, argument):
         value = script[key]
@@ -415,3 +425,10 @@ class HostilePeer:
                 if transaction["accepted"]:
                     transaction["accepted_rcpts"] = taken(transaction)
             self._send(sock, reply)
+            later = self._reply(script, "after_dot_later", number, transaction, body)
+            if later:
+                # A stray reply that comes once the client has read its
+                # answer: it waits in an idle, cached connection.
+                timer = threading.Timer(later[0], lambda: self._send_quietly(sock, later[1]))
+                timer.daemon = True
+                timer.start()

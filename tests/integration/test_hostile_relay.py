@@ -160,20 +160,40 @@ class CachedConnection(RelayTestCase):
     # Long enough that the second message finds the first one's connection.
     outbound_extra = "connection_cache_ms: 15000"
 
-    def test_stray_reply_after_the_final_dot_does_not_deliver_the_next_message(self):
-        # The first message is taken (250) with a stray 250 behind it; the
-        # second is refused at the dot (451) whatever connection it uses. A
-        # client that reuses the connection unaware reads the stray and
-        # shifted replies, and takes the RCPT 250 for the DATA answer.
-        peer = self.peer(dot=if_body_contains(b"Subject: first", b"250 2.0.0 Ok: queued\r\n250 2.0.0 Ok\r\n",
-                                              b"451 4.3.0 Not this one, try again later\r\n"))
+    def test_stray_reply_waiting_in_a_cached_connection_does_not_deliver_the_next_message(self):
+        # The first message is taken (250); a moment later a stray 250
+        # follows into the idle connection. The second is refused at the
+        # dot (451) whatever connection it uses. A client that reuses the
+        # connection unaware reads the stray and shifted replies, and takes
+        # the RCPT 250 for the DATA answer.
+        peer = self.peer(dot=if_body_contains(b"Subject: first", b"250 2.0.0 Ok: queued\r\n",
+                                              b"451 4.3.0 Not this one, try again later\r\n"),
+                         after_dot_later=if_body_contains(b"Subject: first", (0.2, b"250 2.0.0 Ok\r\n"), None))
         rcpt = "user@" + DOMAIN
         first = self.submit(rcpt, "first")
         self.assertTrue(wait_until(lambda: self.events("delivered", first, rcpt), WAIT), "first not delivered")
+        self.assertTrue(wait_until(lambda: peer.late_replies_sent, WAIT), "the stray reply was not sent")
         second = self.submit(rcpt, "second")
         self.assert_deferred_not_delivered(second, rcpt, peer, dsn=r"4\.\d+\.\d+")
+        self.assertRegex(self.chain.log("mta"), r"event=smtp_protocol_error queue_id=%s .*step=\"cached connection\"" % second)
         self.assert_delivered_once_when_peer_behaves(second, rcpt, peer)
         self.assertEqual(len(self.events("delivered", first, rcpt)), 1)
+
+    def test_extra_reply_right_after_the_dots_reply_counts_for_nobody(self):
+        # Two replies to one dot in one write: which was the answer cannot
+        # be known, so the message stays queued (4.4.2) and is sent again;
+        # the peer gets it twice (at-least-once), the MTA says delivered once.
+        peer = self.peer(dot=b"250 2.0.0 Ok: queued\r\n250 2.0.0 Ok\r\n")
+        rcpt = "user@" + DOMAIN
+        queue_id = self.submit(rcpt)
+        found = wait_until(lambda: self.outcomes(queue_id, rcpt), WAIT)
+        self.assertTrue(found, f"no outcome for {rcpt}")
+        self.assertEqual(found[0][0], "deferred", found[0][1])
+        self.assertRegex(found[0][1], r"dsn=4\.4\.2 ")
+        peer.set_script()
+        delivered = wait_until(lambda: self.events("delivered", queue_id, rcpt), WAIT)
+        self.assertTrue(delivered, f"{rcpt} not delivered by a well-behaved server")
+        self.assertEqual(len(delivered), 1)
 
 
 class Retries(RelayTestCase):
