@@ -247,8 +247,9 @@ asio::awaitable<TransactionResult> run_transaction(ClientChannel& channel, const
   const bool envelope_sent = co_await send_envelope(channel, t, result, at);
   if (!envelope_sent) {
     broken_at(at);
-    // MAIL refused: the transaction never began, the connection is clean.
-    co_return finish(result.mail && refusal(*result.mail));
+    // MAIL refused: the transaction never began, the connection is clean
+    // (unless a pipelined DATA got its 354 anyway: the server now reads data).
+    co_return finish(result.mail && refusal(*result.mail) && !(result.data && !refusal(*result.data)));
   }
   const std::size_t accepted = result.accepted_recipients();
   if (t.all_recipients_or_none && accepted < t.rcpt_commands.size()) {

@@ -173,6 +173,18 @@ TEST(ClientTransaction, RefusedMailLeavesTheConnectionClean) {
   EXPECT_EQ(result.decisive(1)->code, 451);
 }
 
+TEST(ClientTransaction, RefusedMailWithA354ToPipelinedDataIsNotReused) {
+  ScriptedRun run;
+  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
+    if (line.starts_with("MAIL")) return Replies{Reply{550, "5.7.1", "no"}};
+    if (line.starts_with("RCPT")) return Replies{Reply{503, "5.5.1", "MAIL first"}};
+    return std::nullopt;  // and 354 to DATA: the server now reads data
+  });
+  const TransactionResult result = run.transaction(1, true);
+  EXPECT_EQ(result.decisive(0)->code, 550);
+  EXPECT_FALSE(result.reusable);
+}
+
 TEST(ClientTransaction, LmtpAnswersPerRecipientAndA354AmongThemBreaks) {
   ScriptedRun run;
   run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
