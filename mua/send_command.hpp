@@ -1,7 +1,7 @@
 #pragma once
 // `mpmail send`: turns the command line into a message (outgoing_mail),
 // prints it for --dry-run, else submits it (submission over a
-// network_channel) and prints the server's answer.
+// smtp::client::StreamChannel) and prints the server's answer.
 #include <istream>
 #include <ostream>
 
