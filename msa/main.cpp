@@ -98,10 +98,10 @@ int run(const ProcessArgs& args) {
   transport::warn_if_insecure(config.mta_link(), mta_endpoints, "mta_link");
   msa::MtaPool mta(io, zmq_context, mta_endpoints, transport::load_link_keys(config.mta_link()),
                    pool_settings(config));
-  msa::SubmissionPolicy policy(users, hashing);
+  auto clients = std::make_shared<smtp::ClientLimits>(config.limits());  // one count for both submission ports
+  msa::SubmissionPolicy policy(users, hashing, clients);
   msa::MtaSubmitter submitter(mta, hostname, std::chrono::milliseconds(config.submit_timeout_ms()));
 
-  auto clients = std::make_shared<smtp::ClientLimits>(config.limits());  // one count for both submission ports
   std::vector<std::unique_ptr<smtp::Listener>> listeners;
   for (const auto& listen : config.listen()) {
     smtp::SessionSettings settings{hostname, config.limits(), listen.tls() == v1::IMPLICIT, &smtp_metrics};

@@ -6,8 +6,21 @@
 
 namespace mailpipe::msa {
 
-SubmissionPolicy::SubmissionPolicy(std::shared_ptr<const auth::PasswdFile> users, asio::thread_pool& hashing)
-    : users_(std::move(users)), hashing_(hashing) {}
+SubmissionPolicy::SubmissionPolicy(std::shared_ptr<const auth::PasswdFile> users, asio::thread_pool& hashing,
+                                   std::shared_ptr<smtp::ClientLimits> clients)
+    : users_(std::move(users)), hashing_(hashing), clients_(std::move(clients)) {}
+
+bool SubmissionPolicy::auth_locked_out(const std::string& client_address) const {
+  return clients_->auth_locked_out(client_address, smtp::ClientLimits::Clock::now());
+}
+
+void SubmissionPolicy::auth_failed(const std::string& client_address) {
+  clients_->auth_failed(client_address, smtp::ClientLimits::Clock::now());
+}
+
+void SubmissionPolicy::auth_succeeded(const std::string& client_address) { clients_->auth_succeeded(client_address); }
+
+std::chrono::milliseconds SubmissionPolicy::auth_failure_delay() const { return clients_->auth_failure_delay(); }
 
 asio::awaitable<bool> SubmissionPolicy::verify_password(std::string user, std::string password) {
   // Hash on the pool, answer on the session's own executor.

@@ -23,7 +23,6 @@ class InboundPolicy final : public smtp::Policy {
   void set_relay_domains(const v1::MxConfig& config);  // SIGHUP
 
   bool offers_auth() const override { return false; }
-  bool requires_auth() const override { return false; }
   asio::awaitable<bool> verify_password(std::string, std::string) override { co_return false; }
   std::optional<smtp::Reply> check_sender(const smtp::SessionInfo& session,
                                           const smtp::Address& from) const override;

@@ -31,7 +31,6 @@ HostAttempt deliver_once(asio::io_context& io, SmtpClient& client, unsigned shor
 class RecipientPolicy final : public smtp::Policy {
  public:
   bool offers_auth() const override { return false; }
-  bool requires_auth() const override { return false; }
   asio::awaitable<bool> verify_password(std::string, std::string) override { co_return false; }
   std::optional<smtp::Reply> check_sender(const smtp::SessionInfo&, const smtp::Address&) const override {
     return std::nullopt;

@@ -117,7 +117,7 @@ asio::awaitable<void> Listener::serve(asio::ip::tcp::socket socket) {
       ~Release() { if (clients) clients->release(client); }
     } release{refusal ? nullptr : clients.get(), client};
     const std::shared_ptr<const SessionSettings> settings = settings_;  // this session's, even after a reload
-    Session session(std::move(connection), *settings, policy_, sink_, clients.get());
+    Session session(std::move(connection), *settings, policy_, sink_);
     if (refusal) session.refuse(*refusal);
     const auto sessions = sessions_;
     sessions->insert(&session);

@@ -4,6 +4,7 @@
 // 587/465, inbound MX on 25), and a MessageSink takes accepted messages.
 // The MSA and the MX share the session and differ only in these.
 #include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,11 +45,18 @@ struct Transaction {
 class Policy {
  public:
   virtual ~Policy() = default;
-  // Offer AUTH (only ever after TLS) and demand it before MAIL.
+  // Offer AUTH (only ever after TLS). Whether MAIL needs it is check_sender's.
   virtual bool offers_auth() const = 0;
-  virtual bool requires_auth() const = 0;
   // Checks credentials; runs slow password hashing off the event loop.
   virtual asio::awaitable<bool> verify_password(std::string user, std::string password) = 0;
+  // Password guessing across sessions, per client address (the MSA counts
+  // it in its ClientLimits): a locked-out address gets 454 4.7.0 without a
+  // check; each failure is counted and waits auth_failure_delay() before
+  // its 535. Without AUTH there is nothing to count.
+  virtual bool auth_locked_out(const std::string& client_address) const { return false; }
+  virtual void auth_failed(const std::string& client_address) {}
+  virtual void auth_succeeded(const std::string& client_address) {}
+  virtual std::chrono::milliseconds auth_failure_delay() const { return std::chrono::milliseconds(0); }
   // nullopt: accepted. Otherwise the refusal to send.
   virtual std::optional<Reply> check_sender(const SessionInfo& session, const Address& from) const = 0;
   virtual std::optional<Reply> check_recipient(const SessionInfo& session, const Address& to) const = 0;

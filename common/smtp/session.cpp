@@ -26,13 +26,11 @@ asio::awaitable<void> Session::sleep_for(std::chrono::steady_clock::duration dur
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-Session::Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink,
-                 ClientLimits* clients)
+Session::Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink)
     : connection_(std::move(connection)),
       settings_(settings),
       policy_(policy),
       sink_(sink),
-      clients_(clients),
       reader_(settings.limits.max_command_line()) {
   info_.client_address = connection_.peer_address();
 }
@@ -113,6 +111,7 @@ asio::awaitable<void> Session::dialogue() {
     if (!line) co_return;
 
     Outcome outcome;
+    std::string argument;
     switch (line->status) {
       case LineReader::Status::complete: {
         const bool smtputf8 = transaction_ && transaction_->parameters.smtputf8;
@@ -121,19 +120,9 @@ asio::awaitable<void> Session::dialogue() {
           outcome.reply = error->reply;
           break;
         }
-        const Command& command = std::get<Command>(parsed);
-        if (command.verb == Verb::auth) {
-          outcome = on_auth_command(command);
-          if (outcome.reply.code == 0) {  // checks passed: run the exchange
-            if (!co_await authenticate(command.argument)) {
-              co_await flush();  // the 421 that ends the session
-              co_return;
-            }
-            continue;
-          }
-          break;
-        }
-        outcome = dispatch(command);
+        Command& command = std::get<Command>(parsed);
+        outcome = run_command(command);
+        argument = std::move(command.argument);
         break;
       }
       case LineReader::Status::too_long: outcome.reply = replies::line_too_long(); break;
@@ -142,132 +131,50 @@ asio::awaitable<void> Session::dialogue() {
       case LineReader::Status::incomplete: co_return;  // read_line never returns it
     }
 
-    queue_reply(outcome.reply);
-    if (transaction_ && outcome.reply.code >= 400) ++transaction_->failed_commands;
-    if (count_error(outcome.reply)) {
-      log::info("too_many_errors").kv("client", info_.client_address).kv("errors", errors_);
-      queue_reply(replies::too_many_errors());
-      co_await flush();
-      co_return;
-    }
-    switch (outcome.next) {
-      case Next::proceed: break;
-      case Next::close: co_await flush(); co_return;
-      case Next::start_tls:
-        if (!co_await start_tls()) co_return;
-        break;
-      case Next::read_data: {
-        if (!co_await flush()) co_return;
-        const Reply result = co_await receive_data();
-        if (result.code == 0) co_return;  // client gone mid-DATA
-        queue_reply(result);
-        if (count_error(result)) {
-          queue_reply(replies::too_many_errors());
-          co_await flush();
-          co_return;
-        }
-        break;
+    if (outcome.reply) {
+      queue_reply(*outcome.reply);
+      if (transaction_ && outcome.reply->code >= 400) ++transaction_->failed_commands;
+      if (count_error(*outcome.reply)) {
+        log::info("too_many_errors").kv("client", info_.client_address).kv("errors", errors_);
+        queue_reply(replies::too_many_errors());
+        co_await flush();
+        co_return;
       }
     }
+    const bool go_on = co_await follow(outcome, argument);
+    if (!go_on) co_return;
   }
-  co_await flush();  // a 421 queued by a handler (too many AUTH failures)
+  co_await flush();  // a 421 queued by a command (too many AUTH failures)
 }
 
-Session::Outcome Session::dispatch(const Command& command) {
-  switch (command.verb) {
-    case Verb::helo: return on_helo(command, false);
-    case Verb::ehlo: return on_helo(command, true);
-    case Verb::mail: return on_mail(command);
-    case Verb::rcpt: return on_rcpt(command);
-    case Verb::data: return on_data(command);
-    case Verb::rset: return on_rset();
-    case Verb::noop: return {replies::ok()};
-    case Verb::quit: return {replies::closing(settings_.hostname), Next::close};
-    case Verb::vrfy: return {replies::vrfy_cannot()};
-    case Verb::help: return {replies::help()};
-    case Verb::starttls: return on_starttls(command);
-    case Verb::auth: return on_auth_command(command);
-    case Verb::expn:
-    case Verb::bdat: return {replies::not_implemented()};
+asio::awaitable<bool> Session::follow(const Outcome& outcome, std::string& command_argument) {
+  switch (outcome.next) {
+    case Next::proceed: co_return true;
+    case Next::close: co_await flush(); co_return false;
+    case Next::start_tls: {
+      const bool secured = co_await start_tls();
+      co_return secured;
+    }
+    case Next::authenticate: {
+      const bool authenticated = co_await authenticate(std::move(command_argument));
+      if (!authenticated) co_await flush();  // the 421 that ends the session
+      co_return authenticated;
+    }
+    case Next::read_data: {
+      const bool flushed = co_await flush();
+      if (!flushed) co_return false;
+      const std::optional<Reply> result = co_await receive_data();
+      if (!result) co_return false;  // client gone mid-DATA
+      queue_reply(*result);
+      if (count_error(*result)) {
+        queue_reply(replies::too_many_errors());
+        co_await flush();
+        co_return false;
+      }
+      co_return true;
+    }
   }
-  return {replies::command_unrecognized()};
-}
-
-std::string Session::ehlo_keywords() const {
-  std::string keywords = "PIPELINING\nSIZE " + std::to_string(settings_.limits.max_message_bytes()) +
-                         "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nDSN";
-  if (connection_.tls_available() && !connection_.tls_active()) keywords += "\nSTARTTLS";
-  // RFC 4954 4 and 14: never offer plaintext passwords over a clear channel.
-  if (policy_.offers_auth() && connection_.tls_active()) keywords += "\nAUTH PLAIN LOGIN";
-  return keywords;
-}
-
-Session::Outcome Session::on_helo(const Command& command, bool extended) {
-  // RFC 5321 4.1.4: HELO/EHLO in a session resets like RSET.
-  reset_transaction();
-  info_.helo = command.argument;
-  info_.esmtp = extended;
-  Reply reply = replies::helo_ok(settings_.hostname);
-  if (extended) reply.text += "\n" + ehlo_keywords();
-  return {reply};
-}
-
-Session::Outcome Session::on_mail(const Command& command) {
-  if (info_.helo.empty()) return {replies::bad_sequence("Send HELO/EHLO first")};
-  if (transaction_) return {replies::bad_sequence("Nested MAIL command")};
-  const MailParameters& parameters = command.mail;
-  if (!info_.esmtp && (parameters.smtputf8 || parameters.body != v1::BODY_7BIT || parameters.size)) {
-    return {replies::parameter_unrecognized("ESMTP parameters need EHLO")};
-  }
-  if (parameters.size && *parameters.size > settings_.limits.max_message_bytes()) {
-    return {replies::message_too_big()};  // RFC 1870 6.1
-  }
-  if (auto refusal = policy_.check_sender(info_, command.path)) {
-    log::info("sender_refused").kv("client", info_.client_address).kv("from", command.path.str())
-        .kv("user", info_.authenticated_user).kv("dsn", refusal->enhanced);
-    return {*refusal};
-  }
-  transaction_ = Transaction{new_queue_id(), command.path, parameters, {}, unix_ms_now()};
-  return {replies::sender_ok()};
-}
-
-Session::Outcome Session::on_rcpt(const Command& command) {
-  if (!transaction_) return {replies::bad_sequence("Need MAIL command")};
-  if (transaction_->recipients.size() >= settings_.limits.max_recipients()) {
-    return {replies::too_many_recipients()};  // RFC 5321 4.5.3.1.10
-  }
-  if (auto refusal = policy_.check_recipient(info_, command.path)) {
-    log::info("recipient_refused").kv("queue_id", transaction_->queue_id).kv("from", transaction_->from.str())
-        .kv("to", command.path.str()).kv("client", info_.client_address).kv("code", refusal->code)
-        .kv("dsn", refusal->enhanced).kv("reason", refusal->text);
-    return {*refusal};
-  }
-  transaction_->recipients.push_back({command.path, command.rcpt});
-  return {replies::recipient_ok()};
-}
-
-Session::Outcome Session::on_data(const Command& command) {
-  if (!transaction_) return {replies::bad_sequence("Need MAIL command")};
-  // RFC 2920 3.1: after pipelined RCPTs that all failed, DATA gets 554;
-  // with no RCPT at all it is out of sequence (Postfix: 503).
-  if (transaction_->recipients.empty()) {
-    if (transaction_->failed_commands == 0) return {replies::bad_sequence("Need RCPT command")};
-    return {replies::no_valid_recipients()};
-  }
-  return {replies::start_data(), Next::read_data};
-}
-
-Session::Outcome Session::on_rset() {
-  reset_transaction();
-  return {replies::ok()};
-}
-
-Session::Outcome Session::on_starttls(const Command& command) {
-  if (connection_.tls_active()) return {replies::tls_already_active()};
-  // As Postfix: a transaction begun in plaintext is not carried into TLS.
-  if (transaction_) return {replies::bad_sequence("STARTTLS not permitted during a mail transaction")};
-  if (!connection_.tls_available()) return {replies::tls_not_available()};
-  return {replies::ready_for_tls(), Next::start_tls};
+  co_return false;
 }
 
 asio::awaitable<bool> Session::start_tls() {
@@ -297,7 +204,7 @@ asio::awaitable<bool> Session::start_tls() {
   co_return true;
 }
 
-asio::awaitable<Reply> Session::receive_data() {
+asio::awaitable<std::optional<Reply>> Session::receive_data() {
   DataReader data({settings_.limits.max_message_bytes(), settings_.limits.max_text_line()});
   std::string pipelined = reader_.take_buffered();
   std::size_t used = data.feed(pipelined);
@@ -311,7 +218,7 @@ asio::awaitable<Reply> Session::receive_data() {
     if (ec) {
       log::info("lost_during_data").kv("queue_id", transaction_->queue_id).kv("client", info_.client_address)
           .kv("error", ec.message());
-      co_return Reply{};
+      co_return std::nullopt;
     }
     idle_deadline_ = Clock::now() + std::chrono::milliseconds(settings_.limits.idle_timeout_ms());
     const std::string_view chunk(buffer.data(), n);
@@ -321,7 +228,7 @@ asio::awaitable<Reply> Session::receive_data() {
 
   Transaction transaction = std::move(*transaction_);
   transaction_.reset();
-  Reply refusal;
+  std::optional<Reply> refusal;
   switch (data.status()) {
     case DataReader::Status::ok: break;
     case DataReader::Status::too_big: refusal = replies::message_too_big(); break;
@@ -329,10 +236,10 @@ asio::awaitable<Reply> Session::receive_data() {
     case DataReader::Status::bare_newline: refusal = replies::bare_newline_in_data(); break;
     case DataReader::Status::nul: refusal = replies::nul_in_data(); break;
   }
-  if (refusal.code != 0) {
+  if (refusal) {
     log::info("rejected").kv("queue_id", transaction.queue_id).kv("from", transaction.from.str())
-        .kv("client", info_.client_address).kv("code", refusal.code).kv("dsn", refusal.enhanced)
-        .kv("reason", refusal.text);
+        .kv("client", info_.client_address).kv("code", refusal->code).kv("dsn", refusal->enhanced)
+        .kv("reason", refusal->text);
     co_return refusal;
   }
   // The next hop bounds its own answer time (submit_timeout); the idle

@@ -1,8 +1,11 @@
 #pragma once
 // One SMTP server session (RFC 5321), as one coroutine that reads like the
-// dialogue: greet, then read a command, dispatch it to the handler of its
-// verb, send the handler's reply. A watchdog awaited alongside enforces the
-// idle and whole-session deadlines (RFC 5321 4.5.3.2).
+// dialogue: greet, then read a command, look its verb up in the command
+// table (session_commands.cpp: one row per verb, a check of state and
+// syntax, then the action with the policy's question), send the reply and
+// do what the row asked next (read DATA, start TLS, run the AUTH exchange,
+// close). A watchdog awaited alongside enforces the idle and whole-session
+// deadlines (RFC 5321 4.5.3.2).
 //
 // Security stance: every byte here comes from an untrusted peer. Lines are
 // bounded (LineReader), the message is bounded (DataReader), errors and AUTH
@@ -16,7 +19,6 @@
 #include <string>
 #include <variant>
 
-#include "common/smtp/client_limits.hpp"
 #include "common/smtp/command.hpp"
 #include "common/smtp/connection.hpp"
 #include "common/smtp/line_reader.hpp"
@@ -36,9 +38,7 @@ struct SessionSettings {
 
 class Session final {
  public:
-  // `clients` (may be null) keeps AUTH failures per client address.
-  Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink,
-          ClientLimits* clients = nullptr);
+  Session(Connection connection, const SessionSettings& settings, Policy& policy, MessageSink& sink);
 
   // Runs the whole session and closes the connection.
   asio::awaitable<void> run();
@@ -55,16 +55,29 @@ class Session final {
   void refuse(Reply reply) { refusal_ = std::move(reply); }
 
  private:
-  // What a handler asks the dialogue loop to do after its reply.
-  enum class Next { proceed, close, start_tls, read_data };
+  // What a command asks the dialogue loop to do after its reply.
+  enum class Next { proceed, close, start_tls, read_data, authenticate };
   struct Outcome {
-    Reply reply;
+    std::optional<Reply> reply;  // none for AUTH: the exchange answers
     Next next = Next::proceed;
   };
+  // One row of the command table (session_commands.cpp), as OpenSMTPD's
+  // commands[] and Postfix's smtpd_cmd_table.
+  struct CommandRow {
+    Verb verb;
+    // State and syntax: the refusal, or nullopt to go on.
+    std::optional<Reply> (Session::*check)(const Command&) const;
+    // The action, with the policy's question where there is one.
+    Outcome (Session::*proceed)(const Command&);
+  };
+  static const CommandRow* find_row(Verb verb);
+  friend class SessionAuthIo;
 
   asio::awaitable<void> dialogue();
   asio::awaitable<void> watchdog();
   bool may_stop_now() const { return stop_requested_ && !transaction_; }
+  // Runs what `outcome` asks after its reply; false when the session ends.
+  asio::awaitable<bool> follow(const Outcome& outcome, std::string& command_argument);
 
   // I/O. read_line returns nullopt when the client is gone.
   asio::awaitable<std::optional<LineReader::Result>> read_line();
@@ -72,22 +85,34 @@ class Session final {
   void queue_reply(const Reply& reply);
   asio::awaitable<bool> flush();
 
-  Outcome dispatch(const Command& command);
-  Outcome on_helo(const Command& command, bool extended);
+  // The command table's checks and actions (session_commands.cpp).
+  Outcome run_command(const Command& command);
+  std::optional<Reply> check_mail(const Command& command) const;
+  std::optional<Reply> check_rcpt(const Command& command) const;
+  std::optional<Reply> check_data(const Command& command) const;
+  std::optional<Reply> check_starttls(const Command& command) const;
+  std::optional<Reply> check_auth(const Command& command) const;
+  Outcome on_helo(const Command& command);
+  Outcome on_ehlo(const Command& command);
   Outcome on_mail(const Command& command);
   Outcome on_rcpt(const Command& command);
   Outcome on_data(const Command& command);
-  Outcome on_rset();
+  Outcome on_rset(const Command& command);
+  Outcome on_noop(const Command& command);
+  Outcome on_quit(const Command& command);
+  Outcome on_vrfy(const Command& command);
+  Outcome on_help(const Command& command);
   Outcome on_starttls(const Command& command);
-  Outcome on_auth_command(const Command& command);
+  Outcome on_auth(const Command& command);
+  Outcome on_not_implemented(const Command& command);
+  Outcome hello(const Command& command, bool extended);
   std::string ehlo_keywords() const;
 
-  asio::awaitable<Reply> receive_data();
+  // nullopt: the client went away during DATA.
+  asio::awaitable<std::optional<Reply>> receive_data();
   asio::awaitable<bool> start_tls();
-  // AUTH exchange (session_auth.cpp). Returns false when the session must end.
+  // The AUTH exchange (session_auth.cpp). False when the session must end.
   asio::awaitable<bool> authenticate(std::string mechanism_and_response);
-  asio::awaitable<std::optional<std::variant<std::string, Reply>>> read_auth_response(std::string_view challenge);
-  asio::awaitable<bool> finish_auth(std::string user, std::string password);
 
   static asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration duration);
   void reset_transaction();
@@ -97,7 +122,6 @@ class Session final {
   const SessionSettings& settings_;
   Policy& policy_;
   MessageSink& sink_;
-  ClientLimits* clients_;
   std::optional<Reply> refusal_;
   LineReader reader_;
   std::string out_;

@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 class OpenPolicy final : public Policy {
  public:
   bool offers_auth() const override { return false; }
-  bool requires_auth() const override { return false; }
   asio::awaitable<bool> verify_password(std::string, std::string) override { co_return false; }
   std::optional<Reply> check_sender(const SessionInfo&, const Address&) const override { return std::nullopt; }
   std::optional<Reply> check_recipient(const SessionInfo&, const Address& to) const override {

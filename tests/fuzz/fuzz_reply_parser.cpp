@@ -308,15 +308,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   ReplyLimits limits;
   limits.max_line = (data[0] & 0x80) ? 4096 : data[0];
   limits.max_lines = (data[1] & 0x80) ? 100 : std::max(data[1] & 0x7f, 1);
-  uint32_t state = (uint32_t{data[2]} << 8 | data[3]) * 2654435761u + 1;
-  if (state == 0) state = 1;  // xorshift never leaves 0
+  mailpipe::fuzz::ReadSplit pieces(data[2], data[3]);
   const std::string_view stream(reinterpret_cast<const char*>(data) + 4, size - 4);
 
   const Outcome whole = read(stream, limits, [&] { return stream.size(); });
-  const Outcome split = read(stream, limits, [&] {
-    state ^= state << 13, state ^= state >> 17, state ^= state << 5;  // xorshift32
-    return std::size_t{state % 17};                                  // 0..16, empty reads too
-  });
+  const Outcome split = read(stream, limits, [&] { return pieces.next(); });
   const Outcome bytewise = read(stream, limits, [] { return std::size_t{1}; });
 
   check_same(split, whole, "split reads give the replies and the end of one read");

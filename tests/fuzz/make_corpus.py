@@ -109,6 +109,10 @@ def reply_seeds():
                       b"250-SIZE 10240000\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n"
                       b"250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n",
         "ehlo_empty_first_line": rfc + b"250-\r\n250 SIZE\r\n",
+        # A CR that may be half of a CRLF ends the line: "" and "25" are
+        # no reply lines, whatever comes next (found by the fuzzer).
+        "lone_cr": b"\x80\x32\x35\x30" + b"\r",
+        "short_code_then_cr": rfc + b"25\r",
         "pipelined_batch": rfc + b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <gone@example.test>: no such user\r\n"
                                  b"354 End data with <CR><LF>.<CR><LF>\r\n",
         "lmtp_per_recipient": rfc + b"250 2.0.0 <a@example.test> Saved\r\n452 4.2.2 <b@example.test> Quota exceeded\r\n",

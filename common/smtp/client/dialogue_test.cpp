@@ -28,6 +28,14 @@ std::function<Replies(const std::string&)> server(std::function<std::optional<Re
   };
 }
 
+// An honest server but for commands starting with `command`, which get `replies`.
+std::function<Replies(const std::string&)> answering(std::string command, Replies replies) {
+  return server([command, replies](const std::string& line) -> std::optional<Replies> {
+    if (line.starts_with(command)) return replies;
+    return std::nullopt;
+  });
+}
+
 struct ScriptedRun {
   ScriptedChannel channel;
   std::string message = "Subject: x\r\n\r\nbody\r\n";
@@ -66,10 +74,7 @@ TEST(ClientTransaction, HonestServerDeliversEveryRecipient) {
 
 TEST(ClientTransaction, DataAnswered250IsAProtocolErrorNotADelivery) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line == "DATA") return Replies{ok()};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("DATA", Replies{ok()});
   const TransactionResult result = run.transaction(1, false);
   EXPECT_TRUE(result.broken);
   EXPECT_EQ(result.broken_at, Step::data);
@@ -81,10 +86,7 @@ TEST(ClientTransaction, DataAnswered250IsAProtocolErrorNotADelivery) {
 
 TEST(ClientTransaction, FinalDotAnswered354IsAProtocolError) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line == "<message>") return Replies{go_ahead()};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("<message>", Replies{go_ahead()});
   const TransactionResult result = run.transaction(1, true);
   EXPECT_TRUE(result.broken);
   EXPECT_EQ(result.broken_at, Step::final_dot);
@@ -93,10 +95,7 @@ TEST(ClientTransaction, FinalDotAnswered354IsAProtocolError) {
 
 TEST(ClientTransaction, StrayReplyAfterMailShiftsNothingUnderPipelining) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line.starts_with("MAIL")) return Replies{ok(), ok()};  // one too many
-    return std::nullopt;
-  });
+  run.channel.answer = answering("MAIL", Replies{ok(), ok()});
   const TransactionResult result = run.transaction(1, true);
   // The RCPT reply arrives where DATA's 354 belongs.
   EXPECT_TRUE(result.broken);
@@ -106,10 +105,7 @@ TEST(ClientTransaction, StrayReplyAfterMailShiftsNothingUnderPipelining) {
 
 TEST(ClientTransaction, StrayReplyAfterMailIsUnaskedInputWithoutPipelining) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line.starts_with("MAIL")) return Replies{ok(), ok()};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("MAIL", Replies{ok(), ok()});
   const TransactionResult result = run.transaction(1, false);
   EXPECT_TRUE(result.broken);
   EXPECT_EQ(result.broken_at, Step::rcpt);
@@ -139,10 +135,7 @@ TEST(ClientTransaction, ReplyWaitingBeforeMailIsAProtocolError) {
 
 TEST(ClientTransaction, ThirdClassReplyToRcptIsAProtocolError) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line.starts_with("RCPT")) return Replies{go_ahead()};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("RCPT", Replies{go_ahead()});
   const TransactionResult result = run.transaction(1, false);
   EXPECT_TRUE(result.broken);
   EXPECT_EQ(result.broken_at, Step::rcpt);
@@ -150,10 +143,7 @@ TEST(ClientTransaction, ThirdClassReplyToRcptIsAProtocolError) {
 
 TEST(ClientTransaction, RefusalsDecideTheirRecipients) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line == "RCPT TO:<r1@example.test>") return Replies{Reply{550, "5.1.1", "unknown"}};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("RCPT TO:<r1@example.test>", Replies{Reply{550, "5.1.1", "unknown"}});
   const TransactionResult result = run.transaction(2, true);
   EXPECT_FALSE(result.broken);
   EXPECT_EQ(result.decisive(0)->code, 250);
@@ -163,10 +153,7 @@ TEST(ClientTransaction, RefusalsDecideTheirRecipients) {
 
 TEST(ClientTransaction, RefusedMailLeavesTheConnectionClean) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line.starts_with("MAIL")) return Replies{Reply{451, "4.3.0", "later"}};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("MAIL", Replies{Reply{451, "4.3.0", "later"}});
   const TransactionResult result = run.transaction(2, false);
   EXPECT_FALSE(result.broken);
   EXPECT_TRUE(result.reusable);
@@ -187,10 +174,7 @@ TEST(ClientTransaction, RefusedMailWithA354ToPipelinedDataIsNotReused) {
 
 TEST(ClientTransaction, LmtpAnswersPerRecipientAndA354AmongThemBreaks) {
   ScriptedRun run;
-  run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-    if (line == "<message>") return Replies{Reply{250, "2.0.0", "saved"}, go_ahead()};
-    return std::nullopt;
-  });
+  run.channel.answer = answering("<message>", Replies{Reply{250, "2.0.0", "saved"}, go_ahead()});
   const TransactionResult result = run.transaction(2, false, true);
   ASSERT_TRUE(result.decisive(0));
   EXPECT_EQ(result.decisive(0)->text, "saved");
@@ -201,10 +185,7 @@ TEST(ClientTransaction, LmtpAnswersPerRecipientAndA354AmongThemBreaks) {
 TEST(ClientTransaction, ExtraReplyAfterTheDotCountsForNobody) {
   for (bool lmtp : {false, true}) {
     ScriptedRun run;
-    run.channel.answer = server([](const std::string& line) -> std::optional<Replies> {
-      if (line == "<message>") return Replies{ok(), ok(), Reply{451, "4.3.0", "try later"}};
-      return std::nullopt;
-    });
+    run.channel.answer = answering("<message>", Replies{ok(), ok(), Reply{451, "4.3.0", "try later"}});
     const TransactionResult result = run.transaction(lmtp ? 2 : 1, true, lmtp);
     EXPECT_FALSE(result.decisive(0)) << "lmtp " << lmtp;  // which reply was whose cannot be known
     EXPECT_TRUE(result.broken);
@@ -230,7 +211,9 @@ TEST(ClientSession, GreetingOtherThan220IsAProtocolErrorAndRefusalIsKept) {
     EXPECT_FALSE(opened.extensions);
     EXPECT_EQ(opened.stopped_at, Step::greeting);
     EXPECT_EQ(opened.refusal.has_value(), refused);
-    if (!refused) EXPECT_EQ(channel.error().kind, ChannelFailure::protocol);
+    if (!refused) {
+      EXPECT_EQ(channel.error().kind, ChannelFailure::protocol);
+    }
   }
 }
 

@@ -109,7 +109,12 @@ ReplyStep ReplyParser::next() {
     if (crlf == std::string::npos) {
       // Check what can be checked already, so a garbage line fails at
       // once rather than at the length limit or the timeout.
-      if (!reply_line_prefix(content)) return fail("malformed reply line \"" + excerpt(line) + "\"");
+      // A CR at the end may be half of the CRLF: then the line is whole
+      // and must be a reply line as it is.
+      const bool whole = content.size() < line.size();
+      if (whole ? !reply_line_shape(content) : !reply_line_prefix(content)) {
+        return fail("malformed reply line \"" + excerpt(line) + "\"");
+      }
       return NeedMore{};
     }
     if (!reply_line_shape(line)) return fail("malformed reply line \"" + excerpt(line) + "\"");

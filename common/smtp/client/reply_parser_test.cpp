@@ -192,6 +192,18 @@ TEST(ReplyParser, WaitsForLfAfterCrAtEndOfInput) {
   EXPECT_EQ(describe(parser.next()), "250 [] ok");
 }
 
+TEST(ReplyParser, LineThatEndsBeforeItsCodeFailsAtItsCr) {
+  // The CR may be half of a CRLF: the line is then whole, and "" or "25"
+  // can never be a reply line (found by fuzz_reply_parser).
+  for (const char* bytes : {"\r", "25\r", "250-ok\r\n\r"}) {
+    ReplyParser parser;
+    parser.feed(bytes);
+    ReplyStep step = parser.next();
+    if (std::holds_alternative<Reply>(step)) step = parser.next();
+    EXPECT_TRUE(std::holds_alternative<ReplyError>(step)) << bytes;
+  }
+}
+
 // --- Limits ---------------------------------------------------------------------
 
 TEST(ReplyParser, AcceptsReplyOfMaxLines) {
