@@ -36,6 +36,15 @@ std::function<Replies(const std::string&)> answering(std::string command, Replie
   });
 }
 
+// The server broke the protocol at `step`: the first recipient has no
+// answer, so the caller keeps the mail (451 4.4.2).
+void expect_no_answer(const TransactionResult& result, Step step) {
+  EXPECT_TRUE(result.broken);
+  EXPECT_EQ(result.broken_at, step);
+  EXPECT_FALSE(result.decisive(0));
+  EXPECT_FALSE(result.reusable);
+}
+
 struct ScriptedRun {
   ScriptedChannel channel;
   std::string message = "Subject: x\r\n\r\nbody\r\n";
@@ -76,9 +85,7 @@ TEST(ClientTransaction, DataAnswered250IsAProtocolErrorNotADelivery) {
   ScriptedRun run;
   run.channel.answer = answering("DATA", Replies{ok()});
   const TransactionResult result = run.transaction(1, false);
-  EXPECT_TRUE(result.broken);
-  EXPECT_EQ(result.broken_at, Step::data);
-  EXPECT_FALSE(result.decisive(0));  // no answer: the caller keeps the mail (4.4.2)
+  expect_no_answer(result, Step::data);
   EXPECT_FALSE(result.reusable);
   EXPECT_EQ(run.channel.error().kind, ChannelFailure::protocol);
   for (const auto& w : run.channel.written) EXPECT_EQ(w.find("body"), std::string::npos) << "the message was sent";
@@ -88,9 +95,7 @@ TEST(ClientTransaction, FinalDotAnswered354IsAProtocolError) {
   ScriptedRun run;
   run.channel.answer = answering("<message>", Replies{go_ahead()});
   const TransactionResult result = run.transaction(1, true);
-  EXPECT_TRUE(result.broken);
-  EXPECT_EQ(result.broken_at, Step::final_dot);
-  EXPECT_FALSE(result.decisive(0));
+  expect_no_answer(result, Step::final_dot);
 }
 
 TEST(ClientTransaction, StrayReplyAfterMailShiftsNothingUnderPipelining) {
@@ -98,18 +103,14 @@ TEST(ClientTransaction, StrayReplyAfterMailShiftsNothingUnderPipelining) {
   run.channel.answer = answering("MAIL", Replies{ok(), ok()});
   const TransactionResult result = run.transaction(1, true);
   // The RCPT reply arrives where DATA's 354 belongs.
-  EXPECT_TRUE(result.broken);
-  EXPECT_EQ(result.broken_at, Step::data);
-  EXPECT_FALSE(result.decisive(0));
+  expect_no_answer(result, Step::data);
 }
 
 TEST(ClientTransaction, StrayReplyAfterMailIsUnaskedInputWithoutPipelining) {
   ScriptedRun run;
   run.channel.answer = answering("MAIL", Replies{ok(), ok()});
   const TransactionResult result = run.transaction(1, false);
-  EXPECT_TRUE(result.broken);
-  EXPECT_EQ(result.broken_at, Step::rcpt);
-  EXPECT_FALSE(result.decisive(0));
+  expect_no_answer(result, Step::rcpt);
   ASSERT_EQ(run.channel.written.size(), 1u);  // RCPT never went out
 }
 
