@@ -1,8 +1,9 @@
 #pragma once
 // Where mail for a domain goes: MX lookup (RFC 5321 5.1) and the addresses
-// of each MX host, with c-ares running inside the Asio event loop (no thread,
-// no blocking call). Servers, per-try timeout and tries come from DnsConfig;
-// with no server configured c-ares reads /etc/resolv.conf.
+// of each MX host. The queries go through common/dns (c-ares inside the Asio
+// event loop: no thread, no blocking call); servers, per-try timeout and
+// tries come from DnsConfig, and with no server configured c-ares reads
+// /etc/resolv.conf. This file turns the answers into an ordered host list.
 //
 // Every answer says ok, permanent or temporary so the queue can decide
 // between bounce and retry (STYLE habit 11): NXDOMAIN, null MX (RFC 7505)
@@ -10,11 +11,11 @@
 // malformed answers are temporary.
 #include <asio.hpp>
 #include <cstdint>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/dns/resolver.hpp"
 #include "config.pb.h"
 
 namespace mailpipe::mta {
@@ -54,15 +55,23 @@ class MxResolver final {
   // literal is answered without a query.
   asio::awaitable<AddressAnswer> lookup_addresses(std::string host);
 
-  class Channel;  // c-ares state; shared with in-flight handlers
-
  private:
-  std::shared_ptr<Channel> channel_;
+  dns::Resolver dns_;
   std::mt19937 random_;
 };
 
-// Pure, for tests: orders by preference, shuffles among equal preference with
-// `random`, detects null MX. Status is ok unless the records are a null MX.
+// The pure part, for tests.
+
+// Orders by preference, shuffles among equal preference with `random`,
+// detects null MX. Status is ok unless the records are a null MX.
 MxAnswer order_mx(std::vector<MxHost> records, std::mt19937& random);
+
+// The outcome of the MX query for `domain` (already lowercased, no trailing
+// dot): ordered hosts, the domain itself when it has no MX record, or why not.
+MxAnswer parse_mx_answer(const std::string& domain, const dns::Answer& dns_answer, std::mt19937& random);
+
+// The outcome of the A and AAAA queries for `host`: A addresses first, ok
+// when either family gave one.
+AddressAnswer parse_address_answers(const std::string& host, const dns::Answer& a, const dns::Answer& aaaa);
 
 }  // namespace mailpipe::mta

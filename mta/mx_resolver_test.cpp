@@ -1,5 +1,6 @@
 #include "mta/mx_resolver.hpp"
 
+#include <ares.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -17,60 +19,6 @@
 
 namespace mailpipe::mta {
 namespace {
-
-// ---- order_mx: pure ---------------------------------------------------------
-
-TEST(MxOrder, SortsByPreference) {
-  std::mt19937 random(1);
-  const auto answer = order_mx({{"c.example", 30}, {"a.example", 10}, {"b.example", 20}}, random);
-  EXPECT_EQ(answer.status, DnsStatus::ok);
-  EXPECT_FALSE(answer.null_mx);
-  ASSERT_EQ(answer.hosts.size(), 3u);
-  EXPECT_EQ(answer.hosts[0].name, "a.example");
-  EXPECT_EQ(answer.hosts[1].name, "b.example");
-  EXPECT_EQ(answer.hosts[2].name, "c.example");
-}
-
-TEST(MxOrder, ShufflesOnlyAmongEqualPreference) {
-  std::set<std::string> first_seen;
-  for (unsigned seed = 0; seed < 64; ++seed) {
-    std::mt19937 random(seed);
-    const auto answer = order_mx({{"x.example", 20}, {"b.example", 10}, {"a.example", 10}}, random);
-    ASSERT_EQ(answer.hosts.size(), 3u);
-    EXPECT_EQ(answer.hosts[0].preference, 10);
-    EXPECT_EQ(answer.hosts[1].preference, 10);
-    EXPECT_EQ(answer.hosts[2].name, "x.example");
-    first_seen.insert(answer.hosts[0].name);
-  }
-  EXPECT_EQ(first_seen, (std::set<std::string>{"a.example", "b.example"}));
-}
-
-TEST(MxOrder, LowercasesAndStripsTrailingDot) {
-  std::mt19937 random(1);
-  const auto answer = order_mx({{"MX1.Example.COM.", 5}}, random);
-  ASSERT_EQ(answer.hosts.size(), 1u);
-  EXPECT_EQ(answer.hosts[0].name, "mx1.example.com");
-}
-
-TEST(MxOrder, NullMxIsPermanent) {
-  std::mt19937 random(1);
-  for (const char* root : {".", ""}) {
-    const auto answer = order_mx({{root, 0}}, random);
-    EXPECT_EQ(answer.status, DnsStatus::permanent);
-    EXPECT_TRUE(answer.null_mx);
-    EXPECT_TRUE(answer.hosts.empty());
-    EXPECT_FALSE(answer.error.empty());
-  }
-}
-
-TEST(MxOrder, NullMxBesideRealMxIsIgnored) {
-  std::mt19937 random(1);
-  const auto answer = order_mx({{".", 0}, {"mx.example", 10}}, random);
-  EXPECT_EQ(answer.status, DnsStatus::ok);
-  EXPECT_FALSE(answer.null_mx);
-  ASSERT_EQ(answer.hosts.size(), 1u);
-  EXPECT_EQ(answer.hosts[0].name, "mx.example");
-}
 
 TEST(MxResolverConfig, BadServerThrows) {
   asio::io_context io;
