@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {

@@ -2,18 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {
 
 Exit exit_of(const std::vector<std::string>& args) {
-  try {
-    parse_command_line(args);
-  } catch (const Failure& failure) {
-    return failure.exit();
-  }
-  return Exit::ok;
+  return cli::exit_status_of<Exit>([&] { parse_command_line(args); });
 }
 
 TEST(CommandLine, OptionsBeforeAndAfterTheCommand) {

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/cli/terminal_text.hpp"
 #include "common/transport/curve.hpp"
-#include "ctl/terminal_text.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -21,10 +21,10 @@ void write_new_file(const std::string& path, const std::string& content, mode_t 
   if (fd < 0) {
     const int error = errno;
     if (error == EEXIST) {
-      throw Failure(Exit::failed, for_terminal(path) + " exists: keygen never replaces a key (every peer that "
+      throw Failure(Exit::failed, cli::for_terminal(path) + " exists: keygen never replaces a key (every peer that "
                                   "lists it would be locked out); remove it first, or choose another NAME");
     }
-    throw Failure(Exit::failed, "cannot create " + for_terminal(path) + ": " + std::strerror(error));
+    throw Failure(Exit::failed, "cannot create " + cli::for_terminal(path) + ": " + std::strerror(error));
   }
   // umask may have taken bits away from a .pub; a .key is never wider.
   bool ok = ::fchmod(fd, mode) == 0;
@@ -40,7 +40,7 @@ void write_new_file(const std::string& path, const std::string& content, mode_t 
   ok = ::close(fd) == 0 && ok;
   if (!ok) {
     ::unlink(path.c_str());
-    throw Failure(Exit::failed, "cannot write " + for_terminal(path) + ": " + std::strerror(error));
+    throw Failure(Exit::failed, "cannot write " + cli::for_terminal(path) + ": " + std::strerror(error));
   }
 }
 
@@ -54,8 +54,8 @@ Exit keygen(const std::string& name, std::ostream& out) {
   const std::string pub_path = name + ".pub";
   // Both or neither: check the second before writing the first.
   if (std::filesystem::exists(std::filesystem::symlink_status(pub_path))) {
-    throw Failure(Exit::failed, for_terminal(pub_path) + " exists: keygen never replaces a key; remove " +
-                                    for_terminal(key_path) + " and " + for_terminal(pub_path) +
+    throw Failure(Exit::failed, cli::for_terminal(pub_path) + " exists: keygen never replaces a key; remove " +
+                                    cli::for_terminal(key_path) + " and " + cli::for_terminal(pub_path) +
                                     " first, or choose another NAME");
   }
   const transport::CurveKeyPair pair = transport::generate_curve_key_pair();
@@ -71,7 +71,7 @@ Exit keygen(const std::string& name, std::ostream& out) {
     ::unlink(key_path.c_str());
     throw;
   }
-  out << "wrote " << for_terminal(key_path) << " (key pair, 0600) and " << for_terminal(pub_path)
+  out << "wrote " << cli::for_terminal(key_path) << " (key pair, 0600) and " << cli::for_terminal(pub_path)
       << " (public key)\npublic key: " << pair.public_key << "\n";
   return Exit::ok;
 }

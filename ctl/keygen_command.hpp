@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 

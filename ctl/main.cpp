@@ -16,15 +16,15 @@
 //
 // Exit status: 0 ok, 1 refused or failed, 2 usage error, 3 an MTA did not
 // answer within timeout_ms.
-#include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
-#include <vector>
 
+#include "common/cli/program.hpp"
 #include "common/config.hpp"
 #include "ctl/command_line.hpp"
 #include "ctl/config_check.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 #include "ctl/keygen_command.hpp"
 #include "ctl/queue_commands.hpp"
 #include "ctl/settings.hpp"
@@ -78,30 +78,19 @@ Exit run(const Invocation& invocation) {
   }
 }
 
+// A ConfigError says file:line:column itself, so it goes out without the
+// program's name in front.
+Exit run_reporting_config_errors(const Invocation& invocation) {
+  try {
+    return run(invocation);
+  } catch (const ConfigError& error) {
+    std::cerr << error.what() << "\n";
+    return Exit::failed;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  Invocation invocation;
-  try {
-    invocation = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const Failure& failure) {
-    std::cerr << "mailpipectl: " << failure.what() << "\n\n" << usage_text();
-    return static_cast<int>(failure.exit());
-  }
-  Exit exit = Exit::failed;
-  try {
-    exit = run(invocation);
-  } catch (const Failure& failure) {
-    // Says what to do itself; the whole usage text would bury that.
-    std::cerr << "mailpipectl: " << failure.what() << "\n";
-    exit = failure.exit();
-  } catch (const ConfigError& error) {
-    std::cerr << error.what() << "\n";
-    exit = Exit::failed;
-  } catch (const std::exception& error) {
-    std::cerr << "mailpipectl: " << error.what() << "\n";
-    exit = Exit::failed;
-  }
-  std::cout.flush();
-  return static_cast<int>(exit);
+  return cli::run_program("mailpipectl", argc, argv, parse_command_line, run_reporting_config_errors, usage_text);
 }

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "common/smtp/address.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -15,14 +15,7 @@ const std::string sample =
     "Bob@Example.test:{PLAIN}bobpass\r\n"
     "carol@example.test:{PLAIN}c";  // no final newline
 
-Exit exit_of(const std::function<void()>& edit) {
-  try {
-    edit();
-  } catch (const Failure& failure) {
-    return failure.exit();
-  }
-  return Exit::ok;
-}
+Exit exit_of(const std::function<void()>& edit) { return cli::exit_status_of<Exit>(edit); }
 
 TEST(PasswdEdit, AddAppendsAndKeepsEverythingElse) {
   EXPECT_EQ(add_user(sample, "dave@example.test", "{CRYPT}$y$x"), sample + "\ndave@example.test:{CRYPT}$y$x\n");

@@ -13,7 +13,7 @@
 
 #include "common/auth/passwd_file.hpp"
 #include "common/durable_file.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "common/auth/passwd_file.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 #include "ctl/passwd_edit.hpp"
 #include "ctl/password_hash.hpp"
 #include "ctl/password_input.hpp"
@@ -195,14 +195,6 @@ TEST_F(PasswordLine, RefusesEmptyNulAndTooLong) {
   EXPECT_EQ(read(std::string(Secret::max_size, 'x') + "\n", secret), Exit::ok);
   EXPECT_EQ(read(std::string(Secret::max_size + 1, 'x') + "\n", secret), Exit::failed);
   EXPECT_TRUE(secret.empty());
-}
-
-TEST(SecretTest, WipeClearsTheBytes) {
-  Secret secret;
-  for (char c : std::string("hunter2")) secret.push_back(c);
-  const char* bytes = secret.c_str();
-  secret.wipe();
-  EXPECT_EQ(std::string(bytes, 7), std::string(7, '\0'));
 }
 
 }  // namespace

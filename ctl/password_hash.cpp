@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "common/smtp/address.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "ctl/secret.hpp"
+#include "ctl/password_input.hpp"
 
 namespace mailpipe::ctl {
 

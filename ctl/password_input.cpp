@@ -1,54 +1,16 @@
 #include "ctl/password_input.hpp"
 
-#include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <string>
 
-#include "ctl/failure.hpp"
+#include "common/cli/echo_off.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {
-
-// The terminal's settings while echo is off, for the signal handler.
-struct termios saved_terminal;
-volatile sig_atomic_t echo_is_off = 0;
-
-void restore_echo_and_die(int signal) {
-  if (echo_is_off) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);  // async-signal-safe
-  std::signal(signal, SIG_DFL);
-  ::raise(signal);
-}
-
-// Echo off for its lifetime; a Ctrl-C must not leave the terminal mute.
-class EchoOff final {
- public:
-  EchoOff() {
-    if (::tcgetattr(STDIN_FILENO, &saved_terminal) != 0) {
-      throw Failure(Exit::failed, std::string("cannot read the terminal settings: ") + std::strerror(errno));
-    }
-    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(signal, restore_echo_and_die);
-    struct termios quiet = saved_terminal;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;  // the newline still shows, so the next prompt starts a line
-    echo_is_off = 1;
-    if (::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
-      echo_is_off = 0;
-      throw Failure(Exit::failed, std::string("cannot turn off echo: ") + std::strerror(errno));
-    }
-  }
-  ~EchoOff() {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
-    echo_is_off = 0;
-    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(signal, SIG_DFL);
-  }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-};
 
 void prompt(const char* text) {
   const std::size_t length = std::strlen(text);
@@ -90,7 +52,7 @@ void read_password_from_terminal(Secret& password) {
   }
   Secret again;
   {
-    EchoOff quiet;
+    const cli::EchoOff quiet(STDIN_FILENO, Exit::failed);
     prompt("New password: ");
     read_password_line(STDIN_FILENO, password);
     prompt("Retype new password: ");

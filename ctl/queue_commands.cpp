@@ -2,10 +2,10 @@
 
 #include <ostream>
 
+#include "common/cli/terminal_text.hpp"
 #include "common/mail/queue_id.hpp"
 #include "ctl/admin_client.hpp"
 #include "ctl/queue_format.hpp"
-#include "ctl/terminal_text.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -14,12 +14,12 @@ std::string status_text(const v1::Status& status) {
   std::string text = std::to_string(status.code());
   if (!status.enhanced().empty()) text += " " + status.enhanced();
   if (!status.text().empty()) text += " " + status.text();
-  return for_terminal(text);
+  return cli::for_terminal(text);
 }
 
 void check_queue_id(const std::string& id) {
   if (!is_valid_queue_id(id)) {
-    throw Failure(Exit::failed, "\"" + for_terminal(id) +
+    throw Failure(Exit::failed, "\"" + cli::for_terminal(id) +
                                     "\" is not a queue id: ids are 8 to 40 characters of 0-9 and A-Z, "
                                     "as `mailpipectl queue list` shows them (without the ! or * after them)");
   }
@@ -78,7 +78,7 @@ OneMessage sort_answers(const std::vector<MtaAnswer>& answers) {
 // Neither done nor found: says why, and the exit status.
 Exit not_done(const OneMessage& result, const std::string& queue_id, std::size_t asked, std::ostream& err) {
   for (const MtaAnswer* answer : result.refused) {
-    err << "mailpipectl: " << for_terminal(answer->name()) << " refused: " << status_text(answer->reply->status())
+    err << "mailpipectl: " << cli::for_terminal(answer->name()) << " refused: " << status_text(answer->reply->status())
         << "\n";
   }
   if (!result.refused.empty()) return Exit::failed;
@@ -101,7 +101,7 @@ Exit queue_list(const Settings& settings, bool json, std::ostream& out, std::ost
   for (const MtaAnswer& answer : answers) {
     if (!answer.reply) continue;
     if (answer.reply->status().code() != 250) {
-      err << "mailpipectl: " << for_terminal(answer.name()) << " refused: " << status_text(answer.reply->status())
+      err << "mailpipectl: " << cli::for_terminal(answer.name()) << " refused: " << status_text(answer.reply->status())
           << "\n";
       exit = Exit::failed;
       continue;
@@ -140,9 +140,9 @@ Exit queue_action(const Settings& settings, v1::QueueAction action, const std::s
     for (const MtaAnswer& answer : answers) {
       if (!answer.reply) continue;
       if (answer.reply->status().code() == 250) {
-        out << "every message flushed (due now) by " << for_terminal(answer.name()) << "\n";
+        out << "every message flushed (due now) by " << cli::for_terminal(answer.name()) << "\n";
       } else {
-        err << "mailpipectl: " << for_terminal(answer.name()) << " refused: " << status_text(answer.reply->status())
+        err << "mailpipectl: " << cli::for_terminal(answer.name()) << " refused: " << status_text(answer.reply->status())
             << "\n";
         if (exit == Exit::ok) exit = Exit::failed;
       }
@@ -152,7 +152,7 @@ Exit queue_action(const Settings& settings, v1::QueueAction action, const std::s
 
   const OneMessage result = sort_answers(answers);
   if (result.found == nullptr) return not_done(result, queue_id, answers.size(), err);
-  out << queue_id << ": " << past_tense(action) << " by " << for_terminal(result.found->name()) << "\n";
+  out << queue_id << ": " << past_tense(action) << " by " << cli::for_terminal(result.found->name()) << "\n";
   return Exit::ok;
 }
 

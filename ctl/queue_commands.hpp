@@ -7,7 +7,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 #include "ctl/settings.hpp"
 #include "mailpipe.pb.h"
 

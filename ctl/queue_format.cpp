@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "common/cli/terminal_text.hpp"
 #include "ctl/json.hpp"
-#include "ctl/terminal_text.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -30,19 +30,20 @@ std::string plural(uint64_t count, const char* one, const char* many) {
 }
 
 std::string sender(const v1::QueuedMessage& message) {
-  return message.mail_from().empty() ? "<>" : for_terminal(message.mail_from());
+  return message.mail_from().empty() ? "<>" : cli::for_terminal(message.mail_from());
 }
 
 std::string status_text(const v1::Status& status) {
   std::string text = std::to_string(status.code());
   if (!status.enhanced().empty()) text += " " + status.enhanced();
   if (!status.text().empty()) text += " " + status.text();
-  return for_terminal(text);
+  return cli::for_terminal(text);
 }
 
 // "pending   bob@example.test, 2 attempts, next 2024-01-02 03:05:00 (451 4.4.1 ...)"
 std::string recipient_line(const v1::QueuedMessage& message, const v1::QueuedRecipient& recipient) {
-  std::string line = "  " + pad_right(for_terminal(recipient.state()), state_column) + for_terminal(recipient.address());
+  std::string line =
+      "  " + pad_right(cli::for_terminal(recipient.state()), state_column) + cli::for_terminal(recipient.address());
   line += ", " + plural(recipient.attempts(), "attempt", "attempts");
   if (recipient.state() == "pending") {
     if (message.held()) {
@@ -96,10 +97,11 @@ std::string format_queue(const std::vector<MtaQueue>& queues) {
            " ----Arrival Time---  -Sender/Recipient-------\n";
   }
   for (const MtaQueue& queue : queues) {
-    if (queues.size() > 1) out += "MTA " + for_terminal(queue.mta) + ": " + plural(queue.messages.size(), "message", "messages") + "\n";
+    if (queues.size() > 1)
+      out += "MTA " + cli::for_terminal(queue.mta) + ": " + plural(queue.messages.size(), "message", "messages") + "\n";
     for (const v1::QueuedMessage* message : in_arrival_order(queue.messages)) {
       bytes += message->size();
-      out += pad_right(for_terminal(message->queue_id()) + flags(*message), id_column - 1) + " " +
+      out += pad_right(cli::for_terminal(message->queue_id()) + flags(*message), id_column - 1) + " " +
              pad_left(std::to_string(message->size()), size_column) + " " + local_time(message->received_unix_ms()) +
              "  " + sender(*message) + "\n";
       for (const auto& recipient : message->recipients()) out += recipient_line(*message, recipient);
@@ -112,20 +114,21 @@ std::string format_queue(const std::vector<MtaQueue>& queues) {
 
 std::string format_message(const std::string& mta, const v1::QueuedMessage& message) {
   std::string out;
-  out += "queue id: " + for_terminal(message.queue_id()) + "\n";
-  out += "mta: " + for_terminal(mta) + "\n";
+  out += "queue id: " + cli::for_terminal(message.queue_id()) + "\n";
+  out += "mta: " + cli::for_terminal(mta) + "\n";
   out += "size: " + plural(message.size(), "byte", "bytes") + "\n";
   out += "arrival: " + local_time(message.received_unix_ms()) + "\n";
   out += "sender: " + sender(message) + "\n";
   out += "held: " + yes_no(message.held()) + "\n";
   out += "attempt running: " + yes_no(message.in_delivery()) + "\n";
   for (const auto& recipient : message.recipients()) {
-    out += "recipient: " + for_terminal(recipient.address()) + "\n";
-    out += "  state: " + for_terminal(recipient.state()) + "\n";
+    out += "recipient: " + cli::for_terminal(recipient.address()) + "\n";
+    out += "  state: " + cli::for_terminal(recipient.state()) + "\n";
     out += "  attempts: " + std::to_string(recipient.attempts()) + "\n";
     if (recipient.state() == "pending") out += "  next attempt: " + local_time(recipient.next_attempt_unix_ms()) + "\n";
     if (recipient.last_status().code() != 0) out += "  last status: " + status_text(recipient.last_status()) + "\n";
-    if (!recipient.last_remote_mta().empty()) out += "  last relay: " + for_terminal(recipient.last_remote_mta()) + "\n";
+    if (!recipient.last_remote_mta().empty())
+      out += "  last relay: " + cli::for_terminal(recipient.last_remote_mta()) + "\n";
   }
   return out;
 }

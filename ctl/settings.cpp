@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 namespace {

@@ -5,12 +5,12 @@
 #include <ostream>
 #include <variant>
 
+#include "common/cli/terminal_text.hpp"
 #include "common/smtp/address.hpp"
 #include "ctl/passwd_edit.hpp"
 #include "ctl/passwd_file_update.hpp"
 #include "ctl/password_hash.hpp"
 #include "ctl/password_input.hpp"
-#include "ctl/terminal_text.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -19,13 +19,13 @@ constexpr const char* reload_hint =
     "reload the msa and mta (systemctl reload on their units, or kill -HUP their pids) to apply\n";
 
 [[noreturn]] void refuse_address(std::string_view address, const std::string& why) {
-  throw Failure(Exit::failed, "\"" + for_terminal(address) + "\" cannot be a user: " + why);
+  throw Failure(Exit::failed, "\"" + cli::for_terminal(address) + "\" cannot be a user: " + why);
 }
 
 HashScheme scheme_of(const Invocation& invocation) {
   if (!invocation.scheme) return HashScheme::yescrypt;
   if (auto scheme = hash_scheme_named(*invocation.scheme)) return *scheme;
-  throw Failure(Exit::usage, "--scheme " + for_terminal(*invocation.scheme) + ": use yescrypt or sha512-crypt");
+  throw Failure(Exit::usage, "--scheme " + cli::for_terminal(*invocation.scheme) + ": use yescrypt or sha512-crypt");
 }
 
 // The new password's passwd-file value; the password itself is wiped here.

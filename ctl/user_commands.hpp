@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "ctl/command_line.hpp"
-#include "ctl/failure.hpp"
+#include "ctl/exit_status.hpp"
 #include "ctl/settings.hpp"
 
 namespace mailpipe::ctl {

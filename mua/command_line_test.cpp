@@ -8,12 +8,7 @@ namespace mailpipe::mua {
 namespace {
 
 Exit usage_exit(const std::vector<std::string>& args) {
-  try {
-    parse_command_line(args);
-  } catch (const Failure& failure) {
-    return failure.exit();
-  }
-  return Exit::ok;
+  return cli::exit_status_of<Exit>([&] { parse_command_line(args); });
 }
 
 TEST(CommandLine, SendWithEveryOption) {

@@ -1,8 +1,7 @@
 #pragma once
 // How an mpmail command ends. The exit status is part of the program's
 // interface (scripts test it), so every way out names one of these.
-#include <stdexcept>
-#include <string>
+#include "common/cli/failure.hpp"
 
 namespace mailpipe::mua {
 
@@ -17,13 +16,6 @@ enum class Exit : int {
 
 // A command that cannot go on. `what()` is the whole message for the
 // user: what happened and, where it helps, what to do.
-class Failure final : public std::runtime_error {
- public:
-  Failure(Exit exit, const std::string& message) : std::runtime_error(message), exit_(exit) {}
-  Exit exit() const { return exit_; }
-
- private:
-  Exit exit_;
-};
+using Failure = cli::Failure<Exit>;
 
 }  // namespace mailpipe::mua

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "mua/exit_status.hpp"
-#include "mua/secret.hpp"
+#include "mua/password_input.hpp"
 #include "mua/test_directory.hpp"
 
 namespace mailpipe::mua {

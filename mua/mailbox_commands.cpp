@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/cli/terminal_text.hpp"
 #include "mua/attachment_files.hpp"
 #include "mua/encoded_words.hpp"
 #include "mua/header_section.hpp"
@@ -14,7 +15,6 @@
 #include "mua/message_date.hpp"
 #include "mua/message_view.hpp"
 #include "mua/mime_parser.hpp"
-#include "mua/terminal_text.hpp"
 
 namespace mailpipe::mua {
 namespace {
@@ -40,7 +40,7 @@ std::string read_file(const std::string& path, std::size_t limit, bool& truncate
 
 std::string decoded(const std::vector<HeaderField>& fields, std::string_view name) {
   const std::optional<std::string> value = field_value(fields, name);
-  return value ? terminal_line(decode_encoded_words(*value)) : std::string();
+  return value ? cli::terminal_line(decode_encoded_words(*value)) : std::string();
 }
 
 std::string_view trim(std::string_view text) {
@@ -79,7 +79,7 @@ std::string list_line(std::size_t number, const MaildirEntry& entry) {
   bool truncated = false;
   const std::string head = read_file(entry.path, max_list_header_bytes, truncated);
   const HeaderSection section = split_header_section(head, max_header_fields);
-  std::string date = fit_columns("(no date)", 16, true);
+  std::string date = cli::fit_columns("(no date)", 16, true);
   if (auto value = field_value(section.fields, "Date")) {
     if (auto when = parse_message_date(*value)) date = short_local_date(*when);
   }
@@ -90,8 +90,9 @@ std::string list_line(std::size_t number, const MaildirEntry& entry) {
   std::snprintf(prefix, sizeof prefix, "%4zu %c ", number, unseen ? 'N' : ' ');
   char size[16];
   std::snprintf(size, sizeof size, "%6s", human_size(entry.size).c_str());
-  return std::string(prefix) + date + "  " + fit_columns(sender_name(decoded(section.fields, "From")), from_columns, true) +
-         "  " + fit_columns(subject, subject_columns, true) + "  " + size;
+  return std::string(prefix) + date + "  " +
+         cli::fit_columns(sender_name(decoded(section.fields, "From")), from_columns, true) + "  " +
+         cli::fit_columns(subject, subject_columns, true) + "  " + size;
 }
 
 void show_header(const std::vector<HeaderField>& fields, std::ostream& out) {
@@ -133,14 +134,14 @@ Exit read_message(const ReadOptions& options, std::ostream& out, std::ostream& n
   show_header(parsed.root.fields, out);
   const MessageView view = view_message(parsed.root);
   for (const std::string& text : view.texts) {
-    out << "\n" << terminal_text(text);
+    out << "\n" << cli::terminal_text(text);
     if (!text.empty() && text.back() != '\n') out << "\n";
   }
   if (!view.attachments.empty()) out << "\n";
   for (std::size_t i = 0; i < view.attachments.size(); ++i) {
     const AttachmentView& attachment = view.attachments[i];
-    const std::string shown = attachment.filename.empty() ? "(no name)" : terminal_line(attachment.filename);
-    out << "[attachment " << i + 1 << "] " << shown << "  " << terminal_line(attachment.media_type) << "  "
+    const std::string shown = attachment.filename.empty() ? "(no name)" : cli::terminal_line(attachment.filename);
+    out << "[attachment " << i + 1 << "] " << shown << "  " << cli::terminal_line(attachment.media_type) << "  "
         << attachment.data.size() << " bytes\n";
   }
   if (options.save_attachments) {
@@ -148,7 +149,7 @@ Exit read_message(const ReadOptions& options, std::ostream& out, std::ostream& n
       const AttachmentView& attachment = view.attachments[i];
       const std::string name = sanitize_filename(attachment.filename, "attachment-" + std::to_string(i + 1));
       const std::string path = save_new_file(*options.save_attachments, name, attachment.data);
-      out << "saved " << terminal_line(path) << "\n";
+      out << "saved " << cli::terminal_line(path) << "\n";
     }
   }
   box.mark_seen(entry);

@@ -1,6 +1,6 @@
 #pragma once
 // `mpmail list` and `mpmail read`: a Maildir for its owner on a terminal.
-// Everything shown from a message passes terminal_text.hpp first.
+// Everything shown from a message passes common/cli/terminal_text.hpp first.
 #include <cstddef>
 #include <optional>
 #include <ostream>

@@ -14,11 +14,9 @@
 //
 // Exit status: 0 ok, 1 failed, 2 usage, 3 login refused, 4 refused by the
 // server, 5 cannot connect / TLS / connection lost (exit_status.hpp).
-#include <exception>
 #include <iostream>
-#include <string>
-#include <vector>
 
+#include "common/cli/program.hpp"
 #include "mua/command_line.hpp"
 #include "mua/exit_status.hpp"
 #include "mua/mailbox_commands.hpp"
@@ -46,23 +44,5 @@ Exit run(const Invocation& invocation) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Invocation invocation;
-  try {
-    invocation = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const Failure& failure) {
-    std::cerr << "mpmail: " << failure.what() << "\n\n" << usage_text();
-    return static_cast<int>(failure.exit());
-  }
-  Exit exit = Exit::failed;
-  try {
-    exit = run(invocation);
-  } catch (const Failure& failure) {
-    std::cerr << "mpmail: " << failure.what() << "\n";
-    exit = failure.exit();
-  } catch (const std::exception& error) {
-    std::cerr << "mpmail: " << error.what() << "\n";
-    exit = Exit::failed;
-  }
-  std::cout.flush();
-  return static_cast<int>(exit);
+  return mailpipe::cli::run_program("mpmail", argc, argv, parse_command_line, run, usage_text);
 }

@@ -10,8 +10,8 @@
 #include "common/smtp/client/tls_client.hpp"
 #include "mua/input_files.hpp"
 #include "mua/outgoing_mail.hpp"
+#include "mua/password_input.hpp"
 #include "mua/random_token.hpp"
-#include "mua/secret.hpp"
 #include "mua/server_address.hpp"
 #include "mua/submission.hpp"
 

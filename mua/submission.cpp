@@ -3,9 +3,9 @@
 #include <openssl/crypto.h>
 
 #include "common/auth/base64.hpp"
+#include "common/cli/terminal_text.hpp"
 #include "common/smtp/client/commands.hpp"
 #include "common/smtp/client/dialogue.hpp"
-#include "mua/terminal_text.hpp"
 
 namespace mailpipe::mua {
 namespace {
@@ -68,7 +68,7 @@ class Dialogue final {
   // protocol: exit 5, whatever step.
   bool lost(std::string_view during) {
     return fail(Exit::unreachable, "connection to " + request_.server + " failed " + std::string(during) + ": " +
-                                       terminal_line(channel_.error().text));
+                                       cli::terminal_line(channel_.error().text));
   }
 
   // The greeting and EHLO (again after STARTTLS): true when open.
@@ -87,7 +87,7 @@ class Dialogue final {
       case smtp::client::Step::starttls:
         if (opened.refusal) return fail(Exit::unreachable, request_.server + " refused STARTTLS: " + describe_reply(*opened.refusal));
         if (channel_.error().kind == smtp::client::ChannelFailure::tls) {
-          std::string error = terminal_line(channel_.error().text);
+          std::string error = cli::terminal_line(channel_.error().text);
           if (request_.verify && error.find("certificate verify failed") != std::string::npos) {
             error += " (--ca-file FILE trusts a private CA)";
           }
@@ -185,7 +185,8 @@ class Dialogue final {
     for (const std::string& recipient : request_.mail->recipients) {
       const std::optional<std::string> line = smtp::client::rcpt_to_command(recipient, {});
       if (!line) {
-        fail(Exit::usage, "the recipient address <" + terminal_line(recipient) + "> cannot be sent in an SMTP command");
+        fail(Exit::usage,
+             "the recipient address <" + cli::terminal_line(recipient) + "> cannot be sent in an SMTP command");
         co_return;
       }
       t.rcpt_commands.push_back(*line);
@@ -201,14 +202,14 @@ class Dialogue final {
   void report(const smtp::client::TransactionResult& result) {
     if (!result.mail) return void(lost("at MAIL FROM"));
     if (!result.mail->success()) {
-      return void(fail(Exit::refused, "sender <" + terminal_line(request_.mail->mail_from) +
+      return void(fail(Exit::refused, "sender <" + cli::terminal_line(request_.mail->mail_from) +
                                           "> refused by the server: " + describe_reply(*result.mail)));
     }
     const std::vector<std::string>& recipients = request_.mail->recipients;
     for (std::size_t i = 0; i < recipients.size(); ++i) {
       if (!result.rcpt[i]) return void(lost("at RCPT"));
       if (!result.rcpt[i]->success()) {
-        outcome_.refused.push_back("recipient <" + terminal_line(recipients[i]) + "> refused by the server: " +
+        outcome_.refused.push_back("recipient <" + cli::terminal_line(recipients[i]) + "> refused by the server: " +
                                    describe_reply(*result.rcpt[i]));
       }
     }
@@ -249,7 +250,7 @@ std::string describe_reply(const smtp::Reply& reply) {
   std::string text = std::to_string(reply.code);
   if (!reply.enhanced.empty()) text += " " + reply.enhanced;
   if (!reply.text.empty()) text += " " + reply.text;
-  return terminal_line(text);  // multi-line replies become one line
+  return cli::terminal_line(text);  // multi-line replies become one line
 }
 
 asio::awaitable<SubmissionOutcome> submit(smtp::client::ClientChannel& channel, const SubmissionRequest& request) {

@@ -1,30 +1,13 @@
 #include "mua/utf8.hpp"
 
+#include "common/utf8.hpp"
+
 namespace mailpipe::mua {
 
 Utf8Char utf8_char_at(std::string_view text, std::size_t pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return {lead, 1, true};
-  std::size_t length = 0;
-  char32_t value = 0;
-  char32_t minimum = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, value = lead & 0x1F, minimum = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, value = lead & 0x0F, minimum = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, value = lead & 0x07, minimum = 0x10000;
-  } else {
-    return {0xFFFD, 1, false};
-  }
-  if (pos + length > text.size()) return {0xFFFD, 1, false};
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return {0xFFFD, 1, false};
-    value = (value << 6) | (byte(i) & 0x3F);
-  }
-  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return {0xFFFD, 1, false};
-  return {value, length, true};
+  const CodePoint point = decode_utf8(text, pos);
+  if (point.length == 0) return {0xFFFD, 1, false};
+  return {point.value, point.length, true};
 }
 
 bool is_ascii(std::string_view text) {

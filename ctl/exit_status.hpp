@@ -1,8 +1,7 @@
 #pragma once
 // How a mailpipectl command ends. The exit status is part of the tool's
 // interface (scripts test it), so every way out names one of these.
-#include <stdexcept>
-#include <string>
+#include "common/cli/failure.hpp"
 
 namespace mailpipe::ctl {
 
@@ -15,13 +14,6 @@ enum class Exit : int {
 
 // A command that cannot go on. `what()` is the whole message for the
 // operator: what happened and what to do about it.
-class Failure final : public std::runtime_error {
- public:
-  Failure(Exit exit, const std::string& message) : std::runtime_error(message), exit_(exit) {}
-  Exit exit() const { return exit_; }
-
- private:
-  Exit exit_;
-};
+using Failure = cli::Failure<Exit>;
 
 }  // namespace mailpipe::ctl
