@@ -1,6 +1,6 @@
 #include "ctl/config_check.hpp"
 
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 #include "ctl/settings.hpp"
 #include "mda/config_check.hpp"

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 
 namespace mailpipe::ctl {
 namespace {

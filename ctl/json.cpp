@@ -1,6 +1,6 @@
 #include "ctl/json.hpp"
 
-#include "common/utf8.hpp"
+#include "common/text/utf8.hpp"
 
 namespace mailpipe::ctl {
 

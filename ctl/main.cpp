@@ -21,7 +21,7 @@
 #include <string>
 
 #include "common/cli/program.hpp"
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "ctl/command_line.hpp"
 #include "ctl/config_check.hpp"
 #include "ctl/exit_status.hpp"

@@ -12,7 +12,7 @@
 #include <variant>
 
 #include "common/auth/passwd_file.hpp"
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 #include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
@@ -85,7 +85,7 @@ Ownership ownership_of(const std::string& path, bool& exists) {
   return owner;
 }
 
-// write_file_durably's steps (common/durable_file.hpp), with one more
+// write_file_durably's steps (common/os/durable_file.hpp), with one more
 // before the rename: the temporary gets the old file's mode and owner, so
 // at no moment does the passwd-file have other permissions than before.
 void replace_durably(const std::string& path, std::string_view text, const Ownership& owner) {

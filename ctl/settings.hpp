@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 #include "ctl/command_line.hpp"
 

@@ -2,7 +2,7 @@
 // What an MDA config must say beyond its schema (MdaConfig in
 // proto/config.proto). Used at start, on SIGHUP, by `mda --check` and
 // `mailpipectl check`.
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 
 namespace mailpipe::mda {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "mda/delivery_rules.hpp"
 #include "mda/lmtp_server_address.hpp"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/blocking_work.hpp"
+#include "common/os/blocking_work.hpp"
 #include "config.pb.h"
 #include "mailpipe.pb.h"
 #include "mda/lmtp_client.hpp"

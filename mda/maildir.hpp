@@ -8,7 +8,7 @@
 #include <string_view>
 #include <variant>
 
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 
 namespace mailpipe::mda {
 

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "mda/maildir.hpp"
 
 namespace mailpipe::mda {

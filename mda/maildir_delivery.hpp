@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 #include "mailpipe.pb.h"
 
 namespace mailpipe::mda {

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 
 namespace mailpipe::mda {
 namespace {

@@ -20,13 +20,13 @@
 #include <exception>
 #include <optional>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
-#include "common/blocking_work.hpp"
+#include "common/config/config.hpp"
+#include "common/log/log.hpp"
+#include "common/os/blocking_work.hpp"
 #include "common/metrics/endpoint.hpp"
-#include "common/durable_file.hpp"
-#include "common/privileges.hpp"
-#include "common/process.hpp"
+#include "common/os/durable_file.hpp"
+#include "common/os/privileges.hpp"
+#include "common/os/process.hpp"
 #include "common/transport/curve.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"

@@ -2,7 +2,7 @@
 // What an MSA config must say beyond its schema (MsaConfig in
 // proto/config.proto): listeners that parse, TLS, users, an MTA to submit
 // to. Used at start, on SIGHUP, by `msa --check` and `mailpipectl check`.
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 
 namespace mailpipe::msa {

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "common/auth/passwd_file.hpp"
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/config/config.hpp"
+#include "common/log/log.hpp"
 #include "common/metrics/endpoint.hpp"
-#include "common/privileges.hpp"
-#include "common/process.hpp"
+#include "common/os/privileges.hpp"
+#include "common/os/process.hpp"
 #include "common/smtp/listener.hpp"
 #include "common/tls/server_context.hpp"
 #include "common/transport/zmq_client.hpp"

@@ -1,6 +1,6 @@
 #include "msa/mta_pool.hpp"
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::msa {
 namespace {

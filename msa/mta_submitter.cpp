@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/envelope.hpp"
 #include "common/smtp/replies.hpp"
 #include "common/mail/trace_headers.hpp"

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <variant>
 
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 #include "common/smtp/address.hpp"
 
 namespace mailpipe::mta {

@@ -1,8 +1,8 @@
 #include "mta/bounce_sender.hpp"
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/mail/queue_id.hpp"
-#include "common/process.hpp"
+#include "common/os/process.hpp"
 #include "mta/bounce.hpp"
 
 namespace mailpipe::mta {

@@ -3,7 +3,7 @@
 // proto/config.proto): required keys, listen addresses that parse, an MX
 // that can tell users from strangers, a local admin socket. Used at start,
 // on SIGHUP, by `mta --check` and by `mailpipectl check`.
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 
 namespace mailpipe::mta {

@@ -1,6 +1,6 @@
 #include "mta/inbound_policy.hpp"
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/replies.hpp"
 
 namespace mailpipe::mta {

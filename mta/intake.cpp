@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <set>
 
-#include "common/log.hpp"
-#include "common/process.hpp"
+#include "common/log/log.hpp"
+#include "common/os/process.hpp"
 #include "common/mail/queue_id.hpp"
 #include "common/mail/trace_headers.hpp"
 #include "common/smtp/address.hpp"

@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "common/blocking_work.hpp"
+#include "common/os/blocking_work.hpp"
 #include "common/smtp/reply.hpp"
 #include "mailpipe.pb.h"
 #include "mta/queue_runner.hpp"

@@ -19,12 +19,12 @@
 #include <optional>
 
 #include "common/auth/passwd_file.hpp"
-#include "common/blocking_work.hpp"
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/os/blocking_work.hpp"
+#include "common/config/config.hpp"
+#include "common/log/log.hpp"
 #include "common/metrics/endpoint.hpp"
-#include "common/privileges.hpp"
-#include "common/process.hpp"
+#include "common/os/privileges.hpp"
+#include "common/os/process.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/listener.hpp"
 #include "common/transport/zmq_client.hpp"

@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/mail/trace_headers.hpp"
 #include "common/smtp/envelope.hpp"
 

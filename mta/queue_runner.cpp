@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <random>
 
-#include "common/log.hpp"
-#include "common/process.hpp"
+#include "common/log/log.hpp"
+#include "common/os/process.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/replies.hpp"
 #include "mta/retry.hpp"

@@ -21,7 +21,7 @@
 #include <optional>
 #include <vector>
 
-#include "common/blocking_work.hpp"
+#include "common/os/blocking_work.hpp"
 #include "config.pb.h"
 
 #include "mta/courier.hpp"

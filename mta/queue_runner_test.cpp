@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/process.hpp"
+#include "common/os/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::mta {

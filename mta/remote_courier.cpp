@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/client/tls_client.hpp"
 #include "common/smtp/listener.hpp"

@@ -1,6 +1,6 @@
 #include "mta/smtp_client.hpp"
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/client/commands.hpp"
 #include "common/smtp/client/dialogue.hpp"

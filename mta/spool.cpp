@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/mail/queue_id.hpp"
 
 namespace mailpipe::mta {

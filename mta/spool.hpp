@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "common/durable_file.hpp"
-#include "common/spare_files.hpp"
+#include "common/os/durable_file.hpp"
+#include "common/os/spare_files.hpp"
 #include "spool.pb.h"
 
 namespace mailpipe::mta {
@@ -55,7 +55,7 @@ class Spool final {
   // recover the mail) and drops its state, with a log line.
   void quarantine(const std::string& queue_id, const std::string& reason);
 
-  // Makes spare temporary files for commit() (see common/spare_files.hpp);
+  // Makes spare temporary files for commit() (see common/os/spare_files.hpp);
   // blocking, for a worker. Call it only after recover(), which removes
   // every temporary file it finds.
   void refill_spares() { spares_->refill(); }

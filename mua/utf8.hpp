@@ -16,7 +16,7 @@ struct Utf8Char {
 
 // The character starting at text[pos] (pos < text.size()). Overlong
 // forms, surrogates and values past U+10FFFF are invalid (RFC 3629 3),
-// as common/utf8.hpp decides for every process.
+// as common/text/utf8.hpp decides for every process.
 Utf8Char utf8_char_at(std::string_view text, std::size_t pos);
 
 bool is_ascii(std::string_view text);

@@ -13,7 +13,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::auth {
 namespace {

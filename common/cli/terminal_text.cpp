@@ -1,6 +1,6 @@
 #include "common/cli/terminal_text.hpp"
 
-#include "common/utf8.hpp"
+#include "common/text/utf8.hpp"
 
 namespace mailpipe::cli {
 namespace {

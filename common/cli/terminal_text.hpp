@@ -5,7 +5,7 @@
 // it could retitle the window, rewrite earlier lines or worse (terminal
 // escape injection), and bidi controls can disguise a file name. Every
 // such string goes through one of these first. UTF-8 is decoded by
-// common/utf8.hpp, so what counts as invalid is the same everywhere.
+// common/text/utf8.hpp, so what counts as invalid is the same everywhere.
 #include <cstddef>
 #include <string>
 #include <string_view>

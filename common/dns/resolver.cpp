@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::dns {
 

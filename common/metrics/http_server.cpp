@@ -2,7 +2,7 @@
 
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/listener.hpp"
 
 namespace mailpipe::metrics {

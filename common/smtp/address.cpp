@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "common/utf8.hpp"
+#include "common/text/utf8.hpp"
 
 namespace mailpipe::smtp {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::smtp {
 

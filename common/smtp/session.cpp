@@ -2,8 +2,8 @@
 
 #include <asio/experimental/awaitable_operators.hpp>
 
-#include "common/log.hpp"
-#include "common/process.hpp"
+#include "common/log/log.hpp"
+#include "common/os/process.hpp"
 #include "common/mail/queue_id.hpp"
 #include "common/smtp/data_reader.hpp"
 #include "common/smtp/replies.hpp"

@@ -4,7 +4,7 @@
 
 #include "common/auth/base64.hpp"
 #include "common/auth/sasl.hpp"
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/smtp/replies.hpp"
 #include "common/smtp/session.hpp"
 

@@ -3,9 +3,9 @@
 // command's syntax, and the action that follows, where the policy is asked
 // (who may send, who may receive). The dialogue loop in session.cpp only
 // looks the verb up and does what the row's Outcome asks next.
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 #include "common/mail/queue_id.hpp"
-#include "common/process.hpp"
+#include "common/os/process.hpp"
 #include "common/smtp/replies.hpp"
 #include "common/smtp/session.hpp"
 

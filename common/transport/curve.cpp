@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/config/config.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::transport {
 namespace {

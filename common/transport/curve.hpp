@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "common/transport/zmq_socket.hpp"
 #include "config.pb.h"
 

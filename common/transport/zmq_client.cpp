@@ -3,7 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::transport {
 namespace {

@@ -1,6 +1,6 @@
 #include "common/transport/zmq_socket.hpp"
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe::transport {
 

@@ -20,7 +20,7 @@
 #include <cstdio>
 #include <string>
 
-#include "common/config.hpp"
+#include "common/config/config.hpp"
 #include "config.pb.h"
 #include "tests/fuzz/check.hpp"
 

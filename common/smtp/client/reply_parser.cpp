@@ -1,6 +1,6 @@
 #include "common/smtp/client/reply_parser.hpp"
 
-#include "common/utf8.hpp"
+#include "common/text/utf8.hpp"
 
 namespace mailpipe::smtp::client {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/process.hpp"
+#include "common/os/process.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <exception>
 #include <memory>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe {
 

@@ -1,4 +1,4 @@
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "common/spare_files.hpp"
+#include "common/os/spare_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

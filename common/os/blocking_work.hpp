@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe {
 

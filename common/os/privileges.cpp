@@ -1,4 +1,4 @@
-#include "common/privileges.hpp"
+#include "common/os/privileges.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "common/log.hpp"
+#include "common/log/log.hpp"
 
 namespace mailpipe {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <map>
 #include <mutex>
 
-#include "common/spare_files.hpp"
+#include "common/os/spare_files.hpp"
 
 namespace mailpipe {
 namespace {

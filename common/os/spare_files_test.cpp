@@ -1,4 +1,4 @@
-#include "common/spare_files.hpp"
+#include "common/os/spare_files.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "common/durable_file.hpp"
+#include "common/os/durable_file.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace mailpipe {
