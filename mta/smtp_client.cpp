@@ -146,7 +146,8 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
   if (is_own_name(opened.greeting_name) || is_own_name(opened.extensions->server_name)) {
     failed.try_next_host = false;
     failed.loops_back = true;
-    co_return give_up(mx_name + " greets as " + opened.extensions->server_name + ", which is this MTA");
+    const std::string& name = is_own_name(opened.greeting_name) ? opened.greeting_name : opened.extensions->server_name;
+    co_return give_up(mx_name + " greets as " + name + ", which is this MTA");
   }
   session->ext = *opened.extensions;
 
@@ -155,7 +156,12 @@ asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(a
     const bool verify = tls == v1::TLS_VERIFY;
     const smtp::client::Opened secured = co_await smtp::client::upgrade_to_tls(
         channel, request, verify ? verify_context_ : opportunistic_context_, mx_name, verify);
-    if (secured.refusal && tls_required) co_return give_up("STARTTLS refused: " + describe(*secured.refusal));
+    if (secured.refusal && (tls_required || channel.tls_active())) {
+      // STARTTLS refused under a policy that needs TLS, or EHLO refused
+      // over the new TLS session: either way no transaction here.
+      co_return give_up(std::string(channel.tls_active() ? "EHLO after STARTTLS refused: " : "STARTTLS refused: ") +
+                        describe(*secured.refusal));
+    }
     // Never fall back to plaintext on this connection once the handshake
     // began (the server expects TLS now); the next host or attempt may do better.
     if (!secured.extensions && !secured.refusal) co_return give_up(channel.error().text);
