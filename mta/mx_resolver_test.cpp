@@ -17,6 +17,8 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/run_until_done.hpp"
+
 namespace mailpipe::mta {
 namespace {
 
@@ -159,20 +161,9 @@ class MxResolverLive : public ::testing::Test {
     return config;
   }
 
-  // Runs one lookup to completion; c-ares keeps its UDP socket open, so the
-  // loop is never out of work: stop when the answer is there.
   template <class T>
   std::optional<T> run(asio::awaitable<T> lookup, std::chrono::seconds bound = std::chrono::seconds(10)) {
-    std::optional<T> result;
-    asio::co_spawn(io_, std::move(lookup), [&](std::exception_ptr error, T value) {
-      if (!error) result = std::move(value);
-    });
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (!result && std::chrono::steady_clock::now() < deadline) {
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(std::chrono::milliseconds(50));
-    }
-    return result;
+    return test_support::run_until_done(io_, std::move(lookup), bound);
   }
 
   asio::io_context io_;

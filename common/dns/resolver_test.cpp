@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/run_until_done.hpp"
+
 namespace mailpipe::dns {
 namespace {
 
@@ -99,19 +101,8 @@ class DnsResolverScripted : public ::testing::Test {
     return config;
   }
 
-  // c-ares keeps its UDP socket open, so the loop is never out of work:
-  // stop when the answer is there.
   std::optional<Answer> run(asio::awaitable<Answer> lookup, std::chrono::seconds bound = std::chrono::seconds(10)) {
-    std::optional<Answer> result;
-    asio::co_spawn(io_, std::move(lookup), [&](std::exception_ptr error, Answer value) {
-      if (!error) result = std::move(value);
-    });
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (!result && std::chrono::steady_clock::now() < deadline) {
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(std::chrono::milliseconds(50));
-    }
-    return result;
+    return test_support::run_until_done(io_, std::move(lookup), bound);
   }
 
   asio::io_context io_;

@@ -45,6 +45,20 @@ void expect_no_answer(const TransactionResult& result, Step step) {
   EXPECT_FALSE(result.reusable);
 }
 
+// open_session against `channel`, run to its end.
+Opened opened_session(ScriptedChannel& channel) {
+  asio::io_context io;
+  Opened opened;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    // Named, not temporaries in the co_await's full-expression (GCC 12).
+    const OpenRequest request{"me.test", false, {}};
+    const Opened got = co_await open_session(channel, request);
+    opened = got;
+  }, asio::detached);
+  io.run();
+  return opened;
+}
+
 struct ScriptedRun {
   ScriptedChannel channel;
   std::string message = "Subject: x\r\n\r\nbody\r\n";
@@ -199,16 +213,7 @@ TEST(ClientSession, GreetingOtherThan220IsAProtocolErrorAndRefusalIsKept) {
     ScriptedChannel channel;
     channel.pending = {greeting};
     channel.answer = server();
-    asio::io_context io;
-    Opened opened;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      // Named, not temporaries in the co_await's full-expression (GCC 12).
-      const OpenRequest request{"me.test", false, {}};
-      const Opened got = co_await open_session(channel, request);
-      opened = got;
-    },
-                   asio::detached);
-    io.run();
+    const Opened opened = opened_session(channel);
     EXPECT_FALSE(opened.extensions);
     EXPECT_EQ(opened.stopped_at, Step::greeting);
     EXPECT_EQ(opened.refusal.has_value(), refused);
@@ -222,16 +227,7 @@ TEST(ClientSession, NamesInGreetingAndEhloAreKept) {
   ScriptedChannel channel;
   channel.pending = {Reply{220, "", "mx.example.test ESMTP"}};
   channel.answer = [](const std::string&) { return Replies{Reply{250, "", "mx2.example.test hello\nPIPELINING"}}; };
-  asio::io_context io;
-  Opened opened;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      // Named, not temporaries in the co_await's full-expression (GCC 12).
-      const OpenRequest request{"me.test", false, {}};
-      const Opened got = co_await open_session(channel, request);
-      opened = got;
-    },
-                 asio::detached);
-  io.run();
+  const Opened opened = opened_session(channel);
   ASSERT_TRUE(opened.extensions);
   EXPECT_EQ(opened.greeting_name, "mx.example.test");
   EXPECT_EQ(opened.extensions->server_name, "mx2.example.test");
