@@ -3,9 +3,9 @@
 #include "common/config/config.hpp"
 #include "config.pb.h"
 #include "ctl/settings.hpp"
-#include "mda/config_check.hpp"
-#include "msa/config_check.hpp"
-#include "mta/config_check.hpp"
+#include "mda/config/config_check.hpp"
+#include "msa/config/config_check.hpp"
+#include "mta/config/config_check.hpp"
 
 namespace mailpipe::ctl {
 

@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "common/log/log.hpp"
-#include "mda/delivery_rules.hpp"
-#include "mda/lmtp_server_address.hpp"
+#include "mda/config/delivery_rules.hpp"
+#include "mda/config/lmtp_server_address.hpp"
 
 namespace mailpipe::mda {
 namespace {

@@ -10,7 +10,7 @@
 #include <functional>
 
 #include "common/smtp/client/outcome.hpp"
-#include "mda/lmtp_server_address.hpp"
+#include "mda/config/lmtp_server_address.hpp"
 
 namespace mailpipe::mda {
 namespace {

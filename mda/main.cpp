@@ -30,7 +30,7 @@
 #include "common/transport/curve.hpp"
 #include "common/transport/zmq_server.hpp"
 #include "config.pb.h"
-#include "mda/config_check.hpp"
+#include "mda/config/config_check.hpp"
 #include "mda/delivery_router.hpp"
 
 namespace {

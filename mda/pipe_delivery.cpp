@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "mda/maildir_delivery.hpp"
-#include "mda/pipe_command.hpp"
+#include "mda/config/pipe_command.hpp"
 
 namespace mailpipe::mda {
 namespace {

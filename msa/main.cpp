@@ -26,7 +26,7 @@
 #include "common/tls/server_context.hpp"
 #include "common/transport/zmq_client.hpp"
 #include "config.pb.h"
-#include "msa/config_check.hpp"
+#include "msa/config/config_check.hpp"
 #include "msa/mta_submitter.hpp"
 #include "msa/submission_policy.hpp"
 

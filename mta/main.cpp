@@ -32,7 +32,7 @@
 #include "config.pb.h"
 #include "mta/admin_service.hpp"
 #include "mta/bounce_sender.hpp"
-#include "mta/config_check.hpp"
+#include "mta/config/config_check.hpp"
 #include "mta/intake.hpp"
 #include "mta/mda_courier.hpp"
 #include "mta/mta_metrics.hpp"

@@ -1,4 +1,4 @@
-#include "mda/config_check.hpp"
+#include "mda/config/config_check.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "msa/config_check.hpp"
+#include "msa/config/config_check.hpp"
 
 #include <stdexcept>
 

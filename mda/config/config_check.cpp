@@ -1,9 +1,9 @@
-#include "mda/config_check.hpp"
+#include "mda/config/config_check.hpp"
 
 #include "common/transport/curve.hpp"
-#include "mda/delivery_rules.hpp"
-#include "mda/lmtp_server_address.hpp"
-#include "mda/pipe_command.hpp"
+#include "mda/config/delivery_rules.hpp"
+#include "mda/config/lmtp_server_address.hpp"
+#include "mda/config/pipe_command.hpp"
 
 namespace mailpipe::mda {
 namespace {

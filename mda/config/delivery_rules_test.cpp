@@ -1,4 +1,4 @@
-#include "mda/delivery_rules.hpp"
+#include "mda/config/delivery_rules.hpp"
 
 #include <gtest/gtest.h>
 

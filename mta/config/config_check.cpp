@@ -1,4 +1,4 @@
-#include "mta/config_check.hpp"
+#include "mta/config/config_check.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "mda/lmtp_server_address.hpp"
+#include "mda/config/lmtp_server_address.hpp"
 
 #include <sys/un.h>
 

@@ -1,4 +1,4 @@
-#include "mda/pipe_command.hpp"
+#include "mda/config/pipe_command.hpp"
 
 #include <array>
 #include <utility>
