@@ -209,6 +209,36 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+// The descriptors a child may have inherited, all closed before exec.
+int descriptor_limit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    return static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20));
+  }
+  return 65536;
+}
+
+// A reaped child's end: a failure report on the status pipe (it never
+// exec'd), our kill at the deadline, its exit code or its signal.
+void say_how_it_ended(ChildResult& result, const ChildSpec& spec, int status_fd, bool killed, int wait_status) {
+  ChildFailure failure{};
+  const ssize_t n = ::read(status_fd, &failure, sizeof failure);
+  if (n == static_cast<ssize_t>(sizeof failure) && failure.step >= 0 && failure.step <= 5) {
+    result.end = ChildResult::End::not_started;
+    result.error = std::string(step_names[failure.step]) + " " + (failure.step == 5 ? spec.argv.front() + ": " : "") +
+                   errno_text(failure.err);
+  } else if (killed) {
+    result.end = ChildResult::End::timed_out;
+    result.signal = SIGKILL;
+  } else if (WIFEXITED(wait_status)) {
+    result.end = ChildResult::End::exited;
+    result.exit_code = WEXITSTATUS(wait_status);
+  } else {
+    result.end = ChildResult::End::signaled;
+    result.signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+  }
+}
+
 }  // namespace
 
 ChildUser resolve_child_user(const std::string& name) {
@@ -246,11 +276,7 @@ asio::awaitable<ChildResult> run_child(const ChildSpec& spec) {
   }
   std::vector<std::string> argv_strings = spec.argv, env_strings = spec.env;
   const std::vector<char*> argv = pointers(argv_strings), envp = pointers(env_strings);
-  rlimit files{};
-  const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
-                         ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))
-                         : 65536;
-
+  const int max_fd = descriptor_limit();
   // No signal handler of ours may run in the child before exec (Asio's
   // handlers write to a pipe the parent shares).
   sigset_t all, previous;
@@ -308,22 +334,7 @@ asio::awaitable<ChildResult> run_child(const ChildSpec& spec) {
     co_return result;
   }
 
-  ChildFailure failure{};
-  const ssize_t n = ::read(status->read.fd, &failure, sizeof failure);
-  if (n == static_cast<ssize_t>(sizeof failure) && failure.step >= 0 && failure.step <= 5) {
-    result.end = ChildResult::End::not_started;
-    result.error = std::string(step_names[failure.step]) + " " + (failure.step == 5 ? spec.argv.front() + ": " : "") +
-                   errno_text(failure.err);
-  } else if (killed) {
-    result.end = ChildResult::End::timed_out;
-    result.signal = SIGKILL;
-  } else if (WIFEXITED(*wait_status)) {
-    result.end = ChildResult::End::exited;
-    result.exit_code = WEXITSTATUS(*wait_status);
-  } else {
-    result.end = ChildResult::End::signaled;
-    result.signal = WIFSIGNALED(*wait_status) ? WTERMSIG(*wait_status) : 0;
-  }
+  say_how_it_ended(result, spec, status->read.fd, killed, *wait_status);
   co_return result;
 }
 

@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "common/config/config.hpp"
+#include "common/config/process_config.hpp"
 #include "common/log/log.hpp"
 #include "common/os/blocking_work.hpp"
 #include "common/metrics/endpoint.hpp"
@@ -59,11 +60,19 @@ const std::string zap_domain = "mailpipe-mda";
 // own timeout may be longer: those are cut, and retried by the MTA).
 constexpr std::chrono::milliseconds shutdown_bound{10000};
 
+// Counts each recipient's outcome, in all and by delivery method.
+auto delivery_counter(metrics::Registry& registry) {
+  return [&registry](v1::DeliveryMethod method, const v1::RecipientResult& result) {
+    const std::string outcome = v1::Outcome_Name(result.outcome());
+    registry.counter("mailpipe_mda_recipients_total", "Deliveries per recipient, by outcome", {{"outcome", outcome}}).inc();
+    registry.counter("mailpipe_mda_recipients_by_method_total", "Deliveries per recipient, by method and outcome",
+                     {{"method", mda::method_name(method)}, {"outcome", outcome}}).inc();
+  };
+}
+
 int run(const ProcessArgs& args) {
   v1::MdaConfig config;
-  mda::validate(config, ConfigFile::parse(args.config_path, config));
-  log::init("mda", config.log().debug());
-  if (args.check_only) return 0;
+  if (!load_process_config(args, "mda", config, mda::validate)) return 0;
 
   asio::io_context io(1);
   // Before dropping root: it opens /proc/self/fd and may bind a low port.
@@ -80,16 +89,10 @@ int run(const ProcessArgs& args) {
   } else {
     warn_if_root("mda");
   }
-  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
-  auto& registry = metrics.registry();
+  const std::string hostname = process_hostname(config);
   // fsyncs off the loop; declared after io: stopped first.
   BlockingWork blocking;
-  const mda::DeliveryRouter router(config, hostname, [&registry](v1::DeliveryMethod method, const v1::RecipientResult& result) {
-    const std::string outcome = v1::Outcome_Name(result.outcome());
-    registry.counter("mailpipe_mda_recipients_total", "Deliveries per recipient, by outcome", {{"outcome", outcome}}).inc();
-    registry.counter("mailpipe_mda_recipients_by_method_total", "Deliveries per recipient, by method and outcome",
-                     {{"method", mda::method_name(method)}, {"outcome", outcome}}).inc();
-  }, &blocking);
+  const mda::DeliveryRouter router(config, hostname, delivery_counter(metrics.registry()), &blocking);
   const FinishBlockingWork finish_work(blocking);  // before the router goes
 
   zmq::context_t zmq_context(1);

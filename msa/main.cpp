@@ -18,6 +18,7 @@
 
 #include "common/auth/passwd_file.hpp"
 #include "common/config/config.hpp"
+#include "common/config/process_config.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/endpoint.hpp"
 #include "common/os/privileges.hpp"
@@ -79,13 +80,10 @@ void reload(const ProcessArgs& args, v1::MsaConfig& running, const std::string& 
 
 int run(const ProcessArgs& args) {
   v1::MsaConfig config;
-  const ConfigFile file = ConfigFile::parse(args.config_path, config);
-  msa::validate(config, file);
-  log::init("msa", config.log().debug());
-  if (args.check_only) return 0;
+  if (!load_process_config(args, "msa", config, msa::validate)) return 0;
 
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
-  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
+  const std::string hostname = process_hostname(config);
   auto users = std::make_shared<const auth::PasswdFile>(auth::PasswdFile::load(config.passwd_file()));
   auto tls = std::make_shared<asio::ssl::context>(tls::make_server_context(config.tls()));
 

@@ -14,13 +14,15 @@
 // hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
 // passwd_file, aliases_file, recipient_delimiter, alias limits,
 // deliver_timeout_ms, retry, max_parallel_deliveries, max_received_headers,
-// dns, outbound, mx, shutdown_timeout_ms, user, log.
+// dns, outbound, mx, shutdown_timeout_ms, user, log, intake_link,
+// mda_link, admin_endpoint, admin_group, metrics_listen.
 #include <exception>
 #include <optional>
 
 #include "common/auth/passwd_file.hpp"
 #include "common/os/blocking_work.hpp"
 #include "common/config/config.hpp"
+#include "common/config/process_config.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/endpoint.hpp"
 #include "common/os/privileges.hpp"
@@ -150,22 +152,104 @@ void reload(const ProcessArgs& args, v1::MtaConfig& running, mta::RecipientResol
   }
 }
 
+// The spool, opened, and given to the user we become (files an earlier
+// run as root wrote).
+void open_spool(mta::Spool& spool, const v1::MtaConfig& config, const std::optional<RunAs>& run_as) {
+  if (auto error = spool.open()) throw std::runtime_error("spool " + config.spool_dir() + ": " + error->what);
+  if (run_as) give_to(config.spool_dir(), *run_as, true);
+}
+
+// Metrics and the DSN sender hooked to the queue and the relay.
+void connect_queue(mta::QueueRunner& queue, mta::RemoteCourier& relay, mta::BounceSender& bounces,
+                   mta::MtaMetrics& mta_metrics, metrics::Registry& registry) {
+  relay.set_metrics(&mta_metrics);
+  queue.set_metrics(&mta_metrics);
+  bounces.set_metrics(&mta_metrics);
+  register_queue_gauges(registry, queue);
+  queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
+                                  const std::vector<v1::RecipientProgress>& bounced) {
+    return bounces.send(queue_id, original, bounced);
+  });
+}
+
+// The operator's socket (admin_endpoint, when set), made 0600/0660: call
+// it while still root, so admin_group can be given.
+void open_admin_socket(std::optional<transport::ZmqServer>& server, asio::io_context& io, zmq::context_t& zmq_context,
+                       const v1::MtaConfig& config, mta::AdminService& admin) {
+  if (!config.has_admin_endpoint()) return;
+  const std::string path = config.admin_endpoint().substr(6);
+  if (auto error = make_directories(path.substr(0, path.rfind('/')), 0755)) throw std::runtime_error(error->what);
+  server.emplace(io, zmq_context, config.admin_endpoint(),
+                 [&admin](v1::Frame request) { return admin.handle(std::move(request)); });
+  mta::restrict_admin_socket(config.admin_endpoint(), config.admin_group());
+}
+
+// The messages of earlier runs, back in the queue; returns how many.
+std::size_t recover_queue(mta::Spool& spool, mta::QueueRunner& queue, BlockingWork& blocking) {
+  std::size_t recovered = 0;
+  for (auto& message : spool.recover()) {
+    const v1::Envelope& envelope = message.message.envelope();
+    queue.add(message.queue_id, envelope, std::move(message.state));
+    ++recovered;
+  }
+  blocking.post([&spool] { spool.refill_spares(); });  // recover() removed the old ones
+  return recovered;
+}
+
+// What a clean stop touches, for stop_when_signalled.
+struct Running {
+  asio::io_context& io;
+  const v1::MtaConfig& config;
+  std::optional<mta::MxFront>& mx;
+  mta::Intake& intake;
+  std::optional<transport::ZmqServer>& admin_server;
+  transport::ZapHandler& zap;
+  mta::QueueRunner& queue;
+  transport::ZmqServer& intake_server;
+  transport::ZmqClient& mda;
+  metrics::Endpoint& metrics;
+};
+
+// SIGTERM/SIGINT: no new work anywhere, then the loop stops once nothing
+// is busy, or after shutdown_timeout_ms (what is cut stays queued).
+void stop_when_signalled(Running r) {
+  auto busy = [r] { return (r.mx ? r.mx->active_sessions() : 0) + r.queue.active_attempts() + r.intake.active(); };
+  stop_on_signals(r.io, [r, busy](int signal) {
+    log::info("stopping").kv("signal", signal).kv("queued", r.queue.size()).kv("busy", busy());
+    if (r.mx) r.mx->shutdown();
+    // The intake stays open until the drain: a Submit being written must
+    // get its answer, or its sender offers it to another MTA (a duplicate).
+    // New ones are turned away with a 4xx meanwhile.
+    r.intake.stop();
+    if (r.admin_server) r.admin_server->close();
+    r.zap.close();
+    r.queue.stop();  // no new attempts; those in flight finish and record their outcome
+    const auto bound = std::chrono::milliseconds(r.config.shutdown_timeout_ms());
+    when_idle(r.io, [busy] { return busy() == 0; }, bound, [r, busy](bool drained) {
+      if (!drained) {
+        log::warning("shutdown_timeout").kv("busy", busy())
+            .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
+      }
+      r.intake_server.close();
+      r.mda.close();
+      r.metrics.close();
+      r.io.stop();
+    });
+  });
+}
+
 int run(const ProcessArgs& args) {
   v1::MtaConfig config;
-  const ConfigFile file = ConfigFile::parse(args.config_path, config);
-  mta::validate(config, file);
-  log::init("mta", config.log().debug());
-  if (args.check_only) return 0;
+  if (!load_process_config(args, "mta", config, mta::validate)) return 0;
 
   const std::optional<RunAs> run_as = resolve_run_as(config.user());
-  const std::string hostname = config.has_hostname() ? config.hostname() : default_hostname();
+  const std::string hostname = process_hostname(config);
   LocalRecipients loaded = load_recipients(config);
   mta::RecipientResolver recipients(config, loaded.users, loaded.aliases);
   warn_about_recipients(config, recipients, *loaded.aliases);
 
   mta::Spool spool(config.spool_dir());
-  if (auto error = spool.open()) throw std::runtime_error("spool " + config.spool_dir() + ": " + error->what);
-  if (run_as) give_to(config.spool_dir(), *run_as, true);  // files an earlier run as root wrote
+  open_spool(spool, config, run_as);
 
   asio::io_context io(1);
   // fsyncs off the loop; stopped (running writes finished) before the
@@ -190,37 +274,17 @@ int run(const ProcessArgs& args) {
   queue.set_blocking_work(&blocking);
   const FinishBlockingWork finish_work(blocking);  // before intake, queue and spool go
   mta::BounceSender bounces(spool, queue, config, hostname);
-  smtp_courier.set_metrics(&mta_metrics);
-  queue.set_metrics(&mta_metrics);
-  bounces.set_metrics(&mta_metrics);
-  register_queue_gauges(metrics.registry(), queue);
-  queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
-                                  const std::vector<v1::RecipientProgress>& bounced) {
-    return bounces.send(queue_id, original, bounced);
-  });
+  connect_queue(queue, smtp_courier, bounces, mta_metrics, metrics.registry());
 
-  // The operator's socket: made 0600/0660 while still root.
   mta::AdminService admin(queue, spool, hostname);
   std::optional<transport::ZmqServer> admin_server;
-  if (config.has_admin_endpoint()) {
-    const std::string path = config.admin_endpoint().substr(6);
-    if (auto error = make_directories(path.substr(0, path.rfind('/')), 0755)) throw std::runtime_error(error->what);
-    admin_server.emplace(io, zmq_context, config.admin_endpoint(),
-                         [&admin](v1::Frame request) { return admin.handle(std::move(request)); });
-    mta::restrict_admin_socket(config.admin_endpoint(), config.admin_group());
-  }
+  open_admin_socket(admin_server, io, zmq_context, config, admin);  // while still root
   std::optional<mta::MxFront> mx;
   if (config.has_mx()) mx.emplace(io, config.mx(), recipients, intake, hostname, &mx_metrics);
   // The MX ports are bound: root is no longer needed.
   if (run_as) drop_privileges(*run_as); else warn_if_root("mta");
 
-  std::size_t recovered = 0;
-  for (auto& message : spool.recover()) {
-    const v1::Envelope& envelope = message.message.envelope();
-    queue.add(message.queue_id, envelope, std::move(message.state));
-    ++recovered;
-  }
-  blocking.post([&spool] { spool.refill_spares(); });  // recover() removed the old ones
+  const std::size_t recovered = recover_queue(spool, queue, blocking);
   transport::ZmqServer intake_server(io, zmq_context, config.intake_endpoint(),
                                      [&intake](v1::Frame request) { return intake.handle(std::move(request)); },
                                      intake_keys, intake_zap_domain);
@@ -228,29 +292,7 @@ int run(const ProcessArgs& args) {
   metrics.start();
   if (mx) mx->start();
 
-  auto busy = [&] { return (mx ? mx->active_sessions() : 0) + queue.active_attempts() + intake.active(); };
-  stop_on_signals(io, [&](int signal) {
-    log::info("stopping").kv("signal", signal).kv("queued", queue.size()).kv("busy", busy());
-    if (mx) mx->shutdown();
-    // The intake stays open until the drain: a Submit being written must
-    // get its answer, or its sender offers it to another MTA (a duplicate).
-    // New ones are turned away with a 4xx meanwhile.
-    intake.stop();
-    if (admin_server) admin_server->close();
-    zap.close();
-    queue.stop();  // no new attempts; those in flight finish and record their outcome
-    const auto bound = std::chrono::milliseconds(config.shutdown_timeout_ms());
-    when_idle(io, [&] { return busy() == 0; }, bound, [&](bool drained) {
-      if (!drained) {
-        log::warning("shutdown_timeout").kv("busy", busy())
-            .kv("reason", "cut after shutdown_timeout_ms; the messages stay queued for the restart");
-      }
-      intake_server.close();
-      mda.close();
-      metrics.close();
-      io.stop();
-    });
-  });
+  stop_when_signalled({io, config, mx, intake, admin_server, zap, queue, intake_server, mda, metrics});
   log::info("ready").kv("intake", config.intake_endpoint()).kv("mda", config.mda_endpoint())
       .kv("spool", config.spool_dir()).kv("recovered", recovered).kv("mx", mx ? mx->local_addresses() : "none")
       .kv("users", loaded.users ? loaded.users->size() : 0).kv("aliases", loaded.aliases->size())

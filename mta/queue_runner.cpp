@@ -195,28 +195,42 @@ QueueRunner::ActionResult QueueRunner::remove(const std::string& queue_id) {
   return ActionResult::done;
 }
 
-asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
-  Entry& entry = entries_.at(queue_id);
-  const int64_t started = unix_ms_now();
-
-  std::vector<std::string> local;
-  std::vector<std::string> remote;
-  std::map<std::string, v1::RecipientResult> results;
-  uint32_t attempt_number = 1;
+QueueRunner::DueRecipients QueueRunner::due_recipients(const Entry& entry, int64_t now_ms) const {
+  DueRecipients due;
   for (const auto& progress : entry.state.recipients()) {
-    if (is_final(progress) || progress.next_attempt_unix_ms() > started) continue;
-    attempt_number = std::max(attempt_number, progress.attempts() + 1);
+    if (is_final(progress) || progress.next_attempt_unix_ms() > now_ms) continue;
+    due.attempt_number = std::max(due.attempt_number, progress.attempts() + 1);
     const std::string& address = progress.address();
     if (!is_local(address)) {
-      remote.push_back(address);
+      due.remote.push_back(address);
     } else if (recipients_.is_mailbox(address)) {
-      local.push_back(address);
+      due.local.push_back(address);
     } else {
       // Only mail from an MSA gets here (the MX refuses unknown users at
       // RCPT time): the sender is ours, so the DSN is no backscatter.
-      results.emplace(address, unknown_mailbox(address));
+      due.results.emplace(address, unknown_mailbox(address));
     }
   }
+  return due;
+}
+
+void QueueRunner::defer_unreadable(DueRecipients& due, const IoError& error) {
+  for (const auto* group : {&due.local, &due.remote}) {
+    for (const auto& address : *group) {
+      auto& result = due.results[address];
+      result.set_address(address);
+      result.set_outcome(v1::TEMPFAIL);
+      result.mutable_status()->set_code(451);
+      result.mutable_status()->set_enhanced("4.3.0");
+      result.mutable_status()->set_text("Cannot read queue file: " + error.what);
+    }
+  }
+}
+
+asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
+  Entry& entry = entries_.at(queue_id);
+  const int64_t started = unix_ms_now();
+  DueRecipients due = due_recipients(entry, started);
 
   std::shared_ptr<v1::SpoolMessage> message;
   auto loaded = co_await message_for(queue_id, entry);
@@ -235,44 +249,44 @@ asio::awaitable<void> QueueRunner::attempt(std::string queue_id) {
   }
   if (auto* error = std::get_if<IoError>(&loaded)) {
     log::error("spool_read_failed").kv("queue_id", queue_id).kv("error", error->what);
-    for (const auto* group : {&local, &remote}) {
-      for (const auto& address : *group) {
-        auto& result = results[address];
-        result.set_address(address);
-        result.set_outcome(v1::TEMPFAIL);
-        result.mutable_status()->set_code(451);
-        result.mutable_status()->set_enhanced("4.3.0");
-        result.mutable_status()->set_text("Cannot read queue file: " + error->what);
-      }
-    }
+    defer_unreadable(due, *error);
   } else {
     message = std::move(std::get<std::shared_ptr<v1::SpoolMessage>>(loaded));
-    if (!local.empty()) {
-      auto delivered = co_await local_.deliver(queue_id, attempt_number, message->envelope(), local, message->message());
-      results.merge(delivered);
+    if (!due.local.empty()) {
+      auto delivered =
+          co_await local_.deliver(queue_id, due.attempt_number, message->envelope(), due.local, message->message());
+      due.results.merge(delivered);
     }
-    if (!remote.empty()) {
-      auto relayed = co_await remote_.deliver(queue_id, attempt_number, message->envelope(), remote, message->message());
-      results.merge(relayed);
+    if (!due.remote.empty()) {
+      auto relayed =
+          co_await remote_.deliver(queue_id, due.attempt_number, message->envelope(), due.remote, message->message());
+      due.results.merge(relayed);
     }
   }
 
-  {
-    const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, results, started);
-    // The DSN is durable before the state that says "bounced": a crash in
-    // between sends the DSN twice rather than never.
-    if (!bounced.empty() && on_bounced_ && message && !on_bounced_(queue_id, *message, bounced)) {
-      for (auto& progress : *entry.state.mutable_recipients()) {
-        const bool was_bounced = std::any_of(bounced.begin(), bounced.end(),
-                                             [&](const auto& b) { return b.address() == progress.address(); });
-        if (!was_bounced) continue;
-        progress.set_state(v1::RECIPIENT_PENDING);
-        progress.set_next_attempt_unix_ms(started + retry_delay_ms(config_.retry(), progress.attempts(), jitter()));
-        log::warning("bounce_deferred").kv("queue_id", queue_id).kv("to", progress.address())
-            .kv("reason", "the DSN could not be queued; the recipient is tried again later");
-      }
-    }
+  const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, due.results, started);
+  // The DSN is durable before the state that says "bounced": a crash in
+  // between sends the DSN twice rather than never.
+  if (!bounced.empty() && on_bounced_ && message && !on_bounced_(queue_id, *message, bounced)) {
+    keep_unbounced(queue_id, entry, bounced, started);
   }
+  co_await save_after_attempt(queue_id, entry);
+}
+
+void QueueRunner::keep_unbounced(const std::string& queue_id, Entry& entry,
+                                 const std::vector<v1::RecipientProgress>& bounced, int64_t now_ms) {
+  for (auto& progress : *entry.state.mutable_recipients()) {
+    const bool was_bounced =
+        std::any_of(bounced.begin(), bounced.end(), [&](const auto& b) { return b.address() == progress.address(); });
+    if (!was_bounced) continue;
+    progress.set_state(v1::RECIPIENT_PENDING);
+    progress.set_next_attempt_unix_ms(now_ms + retry_delay_ms(config_.retry(), progress.attempts(), jitter()));
+    log::warning("bounce_deferred").kv("queue_id", queue_id).kv("to", progress.address())
+        .kv("reason", "the DSN could not be queued; the recipient is tried again later");
+  }
+}
+
+asio::awaitable<void> QueueRunner::save_after_attempt(const std::string& queue_id, Entry& entry) {
   const bool finished = std::all_of(entry.state.recipients().begin(), entry.state.recipients().end(), is_final);
   // Off the event loop: the fsyncs of concurrent attempts overlap. The
   // entry stays in_flight meanwhile (no operator delete); `snapshot` is

@@ -94,7 +94,24 @@ class QueueRunner final {
   };
 
   asio::awaitable<void> schedule_loop();
+  // The recipients an attempt starting at now_ms takes, by courier, and
+  // the results known before any delivery (unknown local mailboxes).
+  struct DueRecipients {
+    std::vector<std::string> local;
+    std::vector<std::string> remote;
+    std::map<std::string, v1::RecipientResult> results;
+    uint32_t attempt_number = 1;
+  };
+  DueRecipients due_recipients(const Entry& entry, int64_t now_ms) const;
   asio::awaitable<void> attempt(std::string queue_id);
+  // A temporary failure for every due recipient: the body cannot be read.
+  static void defer_unreadable(DueRecipients& due, const IoError& error);
+  // Bounced recipients whose DSN could not be queued go back to pending.
+  void keep_unbounced(const std::string& queue_id, Entry& entry, const std::vector<v1::RecipientProgress>& bounced,
+                      int64_t now_ms);
+  // Writes the state after an attempt, or removes a finished message, and
+  // frees the attempt's slot.
+  asio::awaitable<void> save_after_attempt(const std::string& queue_id, Entry& entry);
   // Applies outcomes to the in-memory state; returns the newly bounced.
   std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
                                             const std::map<std::string, v1::RecipientResult>& results,
