@@ -38,28 +38,22 @@ std::optional<ConfigKind> infer_config_kind(std::string_view path) {
   return std::nullopt;
 }
 
+namespace {
+
+template <class Config, class Validate>
+void parse_and_validate(const std::string& path, Validate validate) {
+  Config config;
+  validate(config, ConfigFile::parse(path, config));
+}
+
+}  // namespace
+
 void check_config(const std::string& path, ConfigKind kind) {
   switch (kind) {
-    case ConfigKind::msa: {
-      v1::MsaConfig config;
-      msa::validate(config, ConfigFile::parse(path, config));
-      break;
-    }
-    case ConfigKind::mta: {
-      v1::MtaConfig config;
-      mta::validate(config, ConfigFile::parse(path, config));
-      break;
-    }
-    case ConfigKind::mda: {
-      v1::MdaConfig config;
-      mda::validate(config, ConfigFile::parse(path, config));
-      break;
-    }
-    case ConfigKind::ctl: {
-      v1::CtlConfig config;
-      validate(config, ConfigFile::parse(path, config));
-      break;
-    }
+    case ConfigKind::msa: return parse_and_validate<v1::MsaConfig>(path, msa::validate);
+    case ConfigKind::mta: return parse_and_validate<v1::MtaConfig>(path, mta::validate);
+    case ConfigKind::mda: return parse_and_validate<v1::MdaConfig>(path, mda::validate);
+    case ConfigKind::ctl: return parse_and_validate<v1::CtlConfig>(path, ctl::validate);
   }
 }
 

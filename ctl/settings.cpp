@@ -54,26 +54,29 @@ Settings Settings::load(const Invocation& invocation) {
   return settings;
 }
 
+// A setting in neither the config file nor the flags: what is missing,
+// and the two ways to give it.
+Failure Settings::missing(std::string_view question, std::string_view absent, std::string_view what_to_put,
+                          std::string_view config_line, std::string_view flag) const {
+  const std::string where = config_found_ ? config_path_ + " " + std::string(absent) : config_path_ + " does not exist";
+  return Failure(Exit::usage, std::string(question) + " " + where + ". " + std::string(what_to_put) + ":\n  " +
+                                  std::string(config_line) + "\nor give it on the command line: " + std::string(flag));
+}
+
 const std::vector<std::string>& Settings::mta_endpoints() const {
   if (endpoints_.empty()) {
-    const std::string where = config_found_ ? config_path_ + " names no MTA"
-                                            : config_path_ + " does not exist";
-    throw Failure(Exit::usage, "no MTA to ask: " + where +
-                                   ". Put the MTA's admin_endpoint in it, one line per MTA:\n"
-                                   "  mta_admin_endpoint: \"ipc:///run/mailpipe/mta-admin.sock\"\n"
-                                   "or give it on the command line: --mta ipc:///run/mailpipe/mta-admin.sock");
+    throw missing("no MTA to ask:", "names no MTA", "Put the MTA's admin_endpoint in it, one line per MTA",
+                  "mta_admin_endpoint: \"ipc:///run/mailpipe/mta-admin.sock\"",
+                  "--mta ipc:///run/mailpipe/mta-admin.sock");
   }
   return endpoints_;
 }
 
 const std::string& Settings::passwd_file() const {
   if (passwd_file_.empty()) {
-    const std::string where = config_found_ ? config_path_ + " has no passwd_file"
-                                            : config_path_ + " does not exist";
-    throw Failure(Exit::usage, "which passwd-file? " + where +
-                                   ". Put the one the MSA and MTA read (their passwd_file) in it:\n"
-                                   "  passwd_file: \"/etc/mailpipe/passwd\"\n"
-                                   "or give it on the command line: --passwd-file /etc/mailpipe/passwd");
+    throw missing("which passwd-file?", "has no passwd_file",
+                  "Put the one the MSA and MTA read (their passwd_file) in it",
+                  "passwd_file: \"/etc/mailpipe/passwd\"", "--passwd-file /etc/mailpipe/passwd");
   }
   return passwd_file_;
 }

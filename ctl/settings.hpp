@@ -5,11 +5,13 @@
 // as the flags say what the command needs.
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/config.hpp"
 #include "config.pb.h"
 #include "ctl/command_line.hpp"
+#include "ctl/exit_status.hpp"
 
 namespace mailpipe::ctl {
 
@@ -28,6 +30,8 @@ class Settings final {
   const std::string& passwd_file() const;
 
  private:
+  Failure missing(std::string_view question, std::string_view absent, std::string_view what_to_put,
+                  std::string_view config_line, std::string_view flag) const;
   std::string config_path_;
   bool config_found_ = false;
   v1::CtlConfig config_;

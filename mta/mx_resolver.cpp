@@ -103,36 +103,33 @@ struct FamilyAnswer {
   std::vector<asio::ip::address> addresses;
 };
 
-FamilyAnswer parse_a(int status, const std::vector<unsigned char>& bytes) {
+// One family's records (ares_parse_a_reply into ares_addrttl::ipaddr, or
+// the AAAA pair), at most max_addresses_per_family of them.
+template <class Address, class Record, class Field>
+FamilyAnswer parse_family(int status, const std::vector<unsigned char>& bytes,
+                          int (*parse)(const unsigned char*, int, hostent**, Record*, int*), Field Record::*field) {
   FamilyAnswer result{status, {}};
   if (status != ARES_SUCCESS) return result;
-  ares_addrttl records[max_addresses_per_family];
+  Record records[max_addresses_per_family];
   int count = max_addresses_per_family;
-  result.status = ares_parse_a_reply(bytes.data(), static_cast<int>(bytes.size()), nullptr, records, &count);
+  result.status = parse(bytes.data(), static_cast<int>(bytes.size()), nullptr, records, &count);
   if (result.status != ARES_SUCCESS) return result;
   for (int i = 0; i < count && i < max_addresses_per_family; ++i) {
-    asio::ip::address_v4::bytes_type raw;
-    std::memcpy(raw.data(), &records[i].ipaddr, raw.size());
-    result.addresses.emplace_back(asio::ip::address_v4(raw));
+    typename Address::bytes_type raw;
+    static_assert(sizeof(Field) == sizeof raw);
+    std::memcpy(raw.data(), &(records[i].*field), raw.size());
+    result.addresses.emplace_back(Address(raw));
   }
   if (result.addresses.empty()) result.status = ARES_ENODATA;
   return result;
 }
 
+FamilyAnswer parse_a(int status, const std::vector<unsigned char>& bytes) {
+  return parse_family<asio::ip::address_v4>(status, bytes, ares_parse_a_reply, &ares_addrttl::ipaddr);
+}
+
 FamilyAnswer parse_aaaa(int status, const std::vector<unsigned char>& bytes) {
-  FamilyAnswer result{status, {}};
-  if (status != ARES_SUCCESS) return result;
-  ares_addr6ttl records[max_addresses_per_family];
-  int count = max_addresses_per_family;
-  result.status = ares_parse_aaaa_reply(bytes.data(), static_cast<int>(bytes.size()), nullptr, records, &count);
-  if (result.status != ARES_SUCCESS) return result;
-  for (int i = 0; i < count && i < max_addresses_per_family; ++i) {
-    asio::ip::address_v6::bytes_type raw;
-    std::memcpy(raw.data(), &records[i].ip6addr, raw.size());
-    result.addresses.emplace_back(asio::ip::address_v6(raw));
-  }
-  if (result.addresses.empty()) result.status = ARES_ENODATA;
-  return result;
+  return parse_family<asio::ip::address_v6>(status, bytes, ares_parse_aaaa_reply, &ares_addr6ttl::ip6addr);
 }
 
 AddressAnswer combine_families(const std::string& host, const FamilyAnswer& a, const FamilyAnswer& aaaa) {

@@ -8,7 +8,7 @@
 #include "common/log/log.hpp"
 #include "common/smtp/address.hpp"
 #include "common/smtp/client/tls_client.hpp"
-#include "common/smtp/listener.hpp"
+#include "common/net/listen_address.hpp"
 
 namespace mailpipe::mta {
 namespace {
@@ -50,7 +50,7 @@ std::vector<asio::ip::tcp::endpoint> own_endpoints(const v1::MtaConfig& config) 
   for (const auto& listen : config.mx().listen()) {
     asio::ip::tcp::endpoint endpoint;
     try {
-      endpoint = smtp::parse_listen_address(listen.address());
+      endpoint = net::parse_listen_address(listen.address());
     } catch (const std::exception&) {
       continue;  // the MX front refuses it at start
     }

@@ -3,7 +3,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include "common/log/log.hpp"
-#include "common/smtp/listener.hpp"
+#include "common/net/listen_address.hpp"
 
 namespace mailpipe::metrics {
 namespace {
@@ -118,7 +118,7 @@ std::string answer_request(std::string_view head, const Registry& registry) {
 HttpServer::HttpServer(asio::io_context& io, const std::string& address, const Registry& registry,
                        HttpLimits limits)
     : io_(io), acceptor_(io), registry_(registry), limits_(limits) {
-  const auto endpoint = smtp::parse_listen_address(address);
+  const auto endpoint = net::parse_listen_address(address);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -132,13 +132,7 @@ void HttpServer::close() {
   acceptor_.close(ignored);
 }
 
-std::string HttpServer::local_address() const {
-  asio::error_code ec;
-  const auto endpoint = acceptor_.local_endpoint(ec);
-  if (ec) return "closed";
-  const auto ip = endpoint.address();
-  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(endpoint.port());
-}
+std::string HttpServer::local_address() const { return net::local_address_text(acceptor_); }
 
 asio::awaitable<void> HttpServer::accept_loop() {
   while (acceptor_.is_open()) {

@@ -31,7 +31,7 @@ struct HttpLimits {
 class HttpServer final {
  public:
   // Binds at once so a busy port fails start-up: "127.0.0.1:9100" or
-  // "[::1]:9100" (smtp::parse_listen_address; throws std::invalid_argument).
+  // "[::1]:9100" (net::parse_listen_address; throws std::invalid_argument).
   // `registry` must outlive the connections, which run on `io`'s thread.
   HttpServer(asio::io_context& io, const std::string& address, const Registry& registry, HttpLimits limits = {});
 

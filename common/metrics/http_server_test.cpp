@@ -9,7 +9,7 @@
 #include <optional>
 #include <thread>
 
-#include "common/smtp/listener.hpp"
+#include "common/net/listen_address.hpp"
 
 namespace mailpipe::metrics {
 namespace {
@@ -41,7 +41,7 @@ class MetricsHttp : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(io_, "127.0.0.1:0", registry_, limits);
     server_->start();
   }
-  tcp::endpoint endpoint() const { return smtp::parse_listen_address(server_->local_address()); }
+  tcp::endpoint endpoint() const { return net::parse_listen_address(server_->local_address()); }
 
   // Runs one client to the end.
   std::string exchange(std::string request) {

@@ -1,44 +1,9 @@
 #include "common/smtp/listener.hpp"
 
-#include <stdexcept>
-
 #include "common/log/log.hpp"
+#include "common/net/listen_address.hpp"
 
 namespace mailpipe::smtp {
-
-asio::ip::tcp::endpoint parse_listen_address(std::string_view address) {
-  std::string host;
-  std::string_view port;
-  if (address.starts_with('[')) {
-    const std::size_t close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
-      throw std::invalid_argument("listen address '" + std::string(address) + "': expected [ipv6]:port");
-    }
-    host = address.substr(1, close - 1);
-    port = address.substr(close + 2);
-  } else {
-    const std::size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) {
-      throw std::invalid_argument("listen address '" + std::string(address) + "': expected ip:port");
-    }
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-  }
-  asio::error_code ec;
-  const auto ip = asio::ip::make_address(host, ec);
-  if (ec) throw std::invalid_argument("listen address '" + std::string(address) + "': bad IP address");
-  unsigned number = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9' || number > 65535) {
-      throw std::invalid_argument("listen address '" + std::string(address) + "': bad port");
-    }
-    number = number * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (port.empty() || number > 65535) {
-    throw std::invalid_argument("listen address '" + std::string(address) + "': bad port");
-  }
-  return {ip, static_cast<unsigned short>(number)};
-}
 
 Listener::Listener(asio::io_context& io, const std::string& address, SessionSettings settings,
                    asio::ssl::context* tls, Policy& policy, MessageSink& sink,
@@ -51,7 +16,7 @@ Listener::Listener(asio::io_context& io, const std::string& address, SessionSett
       policy_(policy),
       sink_(sink),
       clients_(clients ? std::move(clients) : std::make_shared<ClientLimits>(settings_->limits)) {
-  const auto endpoint = parse_listen_address(address);
+  const auto endpoint = net::parse_listen_address(address);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -75,13 +40,7 @@ void Listener::shutdown() {
   for (Session* session : *sessions_) session->request_stop();
 }
 
-std::string Listener::local_address() const {
-  asio::error_code ec;
-  const auto endpoint = acceptor_.local_endpoint(ec);
-  if (ec) return "closed";
-  const auto ip = endpoint.address();
-  return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(endpoint.port());
-}
+std::string Listener::local_address() const { return net::local_address_text(acceptor_); }
 
 asio::awaitable<void> Listener::accept_loop() {
   while (acceptor_.is_open()) {

@@ -14,9 +14,6 @@
 
 namespace mailpipe::smtp {
 
-// "127.0.0.1:587", "[::1]:587". Throws std::invalid_argument saying why.
-asio::ip::tcp::endpoint parse_listen_address(std::string_view address);
-
 class Listener final {
  public:
   // Binds at once (so a busy port fails start-up); `tls` may be null when

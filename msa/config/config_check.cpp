@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "common/smtp/listener.hpp"
+#include "common/net/listen_address.hpp"
 #include "common/transport/curve.hpp"
 
 namespace mailpipe::msa {
@@ -11,7 +11,7 @@ void validate(const v1::MsaConfig& config, const ConfigFile& file) {
   if (config.listen_size() == 0) file.fail({"listen"}, "at least one listener is required");
   for (int i = 0; i < config.listen_size(); ++i) {
     try {
-      smtp::parse_listen_address(config.listen(i).address());
+      net::parse_listen_address(config.listen(i).address());
     } catch (const std::invalid_argument& e) {
       file.fail({"listen", "address"}, e.what(), i);
     }

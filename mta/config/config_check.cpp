@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "common/smtp/address.hpp"
-#include "common/smtp/listener.hpp"
+#include "common/net/listen_address.hpp"
 #include "common/transport/curve.hpp"
 
 namespace mailpipe::mta {
@@ -14,7 +14,7 @@ void validate_mx(const v1::MtaConfig& config, const ConfigFile& file) {
   if (mx.listen_size() == 0) file.fail({"mx", "listen"}, "at least one listener is required");
   for (int i = 0; i < mx.listen_size(); ++i) {
     try {
-      smtp::parse_listen_address(mx.listen(i).address());
+      net::parse_listen_address(mx.listen(i).address());
     } catch (const std::invalid_argument& e) {
       file.fail({"mx", "listen", "address"}, e.what(), i);
     }
