@@ -187,17 +187,17 @@ def wait_ready(name, process, log_path, timeout, ready_before=0, shown_log=None)
     raise StartError(f"{problem}; last lines of {shown_log or log_path}:\n{last_lines(log_path)}")
 
 
-def start(name, argv, log_path, timeout=10, run=None, new_session=True):
+def start(name, argv, log_path, timeout=10, run=None, new_session=True, group=False):
     """Starts argv (appending to log_path) and waits for its event=ready.
     run(argv, log_path) -> Popen starts it another way (e.g. in a network
-    namespace). A process that does not get ready is stopped again, and
-    StartError says why."""
+    namespace). A process that does not get ready is stopped again (group:
+    its whole process group), and StartError says why."""
     ready_before = read_log(log_path).count(READY)  # a restart appends to the same log
     process = run(argv, log_path) if run else spawn(argv, log_path, new_session)
     try:
         wait_ready(name, process, log_path, timeout, ready_before)
     except StartError:
-        stop(process)
+        stop(process, group=group)
         raise
     return process
 

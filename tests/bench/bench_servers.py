@@ -20,16 +20,15 @@ the load generator can watch their new/), and relay sink.test.
 import os
 import pwd
 import resource
-import subprocess
+import shutil
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from harness import free_port, launcher  # noqa: E402
-from postfix_server import MASTER_CF as TEST_MASTER_CF, POSTFIX, daemon_directory  # noqa: E402
-from servers import ForegroundServer, _processes_of  # noqa: E402
+from postfix_server import MASTER_CF as TEST_MASTER_CF, daemon_directory, hermetic_main_cf, write_instance  # noqa: E402
+from servers import ForegroundServer, _processes_of, greets  # noqa: E402
 
 LOCAL_DOMAIN = "example.test"
 RELAY_DOMAIN = "sink.test"
@@ -85,6 +84,14 @@ def empty_dirs(paths):
     for path in paths:
         for name in os.listdir(path):
             os.unlink(os.path.join(path, name))
+
+
+def remove_unless_kept(root, keep):
+    """The run's temp dir goes at the end, unless --keep asked for it."""
+    if keep:
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def tls_values(material):
@@ -205,76 +212,35 @@ class PostfixBench(ForegroundServer):
     def _main_cf(self):
         d = self.dir
         nobody = pwd.getpwnam("nobody")
-        return f"""\
-compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.test
-mydomain = bench.test
-myorigin = $myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-maillog_file = {d}/postfix.log
-maillog_file_prefixes = {d}
+        return hermetic_main_cf(d, "postfix.bench.test", "bench.test", "$myhostname") + f"""\
 virtual_mailbox_domains = {LOCAL_DOMAIN}
 virtual_mailbox_base = {d}/mail
 virtual_mailbox_maps = texthash:{d}/vmailbox
 virtual_uid_maps = static:{nobody.pw_uid}
 virtual_gid_maps = static:{nobody.pw_gid}
 relay_domains = {RELAY_DOMAIN}
+# No MX lookups: the transport map names the sink's address.
 transport_maps = texthash:{d}/transport
-# Hermetic, not faster: there is no DNS here, so no reverse lookups of
-# clients and no MX lookups (the transport map names the sink's address).
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-biff = no
 """
 
     def start(self, timeout=20.0):
         self._make_dir("mailpipe-bench-postfix-")
         self.port = free_port()
-        for sub in ("queue", "data"):
-            os.makedirs(self.path(sub))
-        postfix = pwd.getpwnam("postfix")
-        os.chown(self.path("data"), postfix.pw_uid, postfix.pw_gid)
         nobody = pwd.getpwnam("nobody")
         self.maildirs = make_maildirs(self.path("mail"), nobody.pw_uid, nobody.pw_gid)
-        files = {
+        write_instance(self.dir, {
             "main.cf": self._main_cf(),
             "master.cf": MASTER_CF.format(port=self.port),
             "vmailbox": "".join(f"{u}@{LOCAL_DOMAIN} {LOCAL_DOMAIN}/{u}/\n" for u in USERS),
             "transport": f"{RELAY_DOMAIN} smtp:{self.sink}\n",
-        }
-        for name, text in files.items():
-            with open(self.path(name), "w") as f:
-                f.write(text)
-        # Postfix pauses for a config file changed in the last second.
-        past = time.time() - 60
-        for name in files:
-            os.utime(self.path(name), (past, past))
-        check = subprocess.run([POSTFIX, "-c", self.dir, "check"], capture_output=True, text=True, timeout=60)
-        if check.returncode != 0:
-            raise RuntimeError(f"postfix check failed:\n{check.stdout}{check.stderr}")
+        })
         master = os.path.join(daemon_directory(self.dir), "master")
         self._spawn([master, "-c", self.dir, "-d"])
         self._wait_ready(self._banner, timeout, "postfix master")
         return self
 
     def _banner(self):
-        import socket
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                s.settimeout(2)
-                return s.recv(512).startswith(b"220")
-        except OSError:
-            return False
+        return greets(("127.0.0.1", self.port), b"220")
 
     def pids(self):
         """The master and every daemon it started (they share its session)."""

@@ -31,7 +31,6 @@ here, not what a second host would add.
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from bench_servers import (BENCH_LIMITS, ChainProcesses, LOCAL_DOMAIN, USERS, cpu_seconds,  # noqa: E402
-                           empty_dirs, make_maildirs, make_material, msa_values, mta_values)
+                           empty_dirs, make_maildirs, make_material, msa_values, mta_values, remove_unless_kept)
 from compare import SUMMARY, machine_lines, parse_fields  # noqa: E402
 from harness import free_port, wait_until  # noqa: E402
 
@@ -206,10 +205,7 @@ def main():
         print(f"ratio=2mta/1mta={two['throughput'] / max(one['throughput'], 1e-9):.2f}", flush=True)
         print(f"total time: {time.monotonic() - started:.0f}s", flush=True)
     finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        remove_unless_kept(root, args.keep)
 
 
 if __name__ == "__main__":
