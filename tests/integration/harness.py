@@ -1,7 +1,10 @@
 """Starts a real mailpipe chain (mda, mta, msa) on free loopback ports.
 
-Every process is started by this harness, bounded in time, and stopped by
-pid in tearDown, even when a test fails. Logs stay in the temp dir and are
+The configs are deploy/templates/*.conf.in (the local demo's) filled in
+with the chain's ports and paths, plus each test's overrides. Every process
+is started by the launcher (deploy/chain/launcher.py: ready once its log
+says event=ready, bounded in time) and stopped by pid in tearDown, even
+when a test fails. Logs stay in the temp dir and are
 printed when a test fails; set MAILPIPE_KEEP_TMP=1 to keep the dir.
 """
 import atexit
