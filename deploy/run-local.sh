@@ -9,6 +9,8 @@
 #   deploy/run-local.sh stop      stop a detached chain
 #
 # Everything it makes lives in var/ (gitignored): delete var/ to start over.
+# The configs come from deploy/templates/, filled in, started and stopped by
+# deploy/chain/launcher.py (the same as the tests and benchmarks use).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAR=$ROOT/var
@@ -63,9 +65,7 @@ chmod 700 "$VAR/etc" "$VAR/tls" "$VAR/spool"
 
 if [[ ! -f $VAR/tls/cert.pem || ! -f $VAR/tls/key.pem ]]; then
   say "creating a self-signed certificate for localhost in var/tls/"
-  (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
-     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-     -keyout "$VAR/tls/key.pem" -out "$VAR/tls/cert.pem" 2>/dev/null)
+  "${LAUNCHER[@]}" certificate "$VAR/tls/cert.pem" "$VAR/tls/key.pem" --days 3650
 fi
 
 if [[ ! -f $VAR/etc/passwd ]]; then

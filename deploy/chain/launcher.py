@@ -27,6 +27,7 @@ Templates (deploy/templates/NAME.conf.in, Protobuf text format):
 Command line (what deploy/run-local.sh calls):
 
     launcher.py render TEMPLATE OUT NAME=VALUE...   (a NAME given twice: a list)
+    launcher.py certificate CERT KEY [--days N]     (self-signed, for localhost)
     launcher.py start --name N --log LOG --pid-file F [--timeout S] [--prefix P] -- ARGV...
     launcher.py running --pid-file F --match TEXT   (exit 0: alive and ours)
     launcher.py stop --name N --pid-file F --match TEXT [--timeout S] [--prefix P]
@@ -301,6 +302,10 @@ def _command_line(argv):
     command.add_argument("template")
     command.add_argument("out")
     command.add_argument("values", nargs="*", metavar="NAME=VALUE")
+    command = commands.add_parser("certificate", help="a self-signed certificate for localhost")
+    command.add_argument("cert_file")
+    command.add_argument("key_file")
+    command.add_argument("--days", type=int, default=2)
     command = commands.add_parser("start", help="start ARGV in its own session, wait for event=ready")
     command.add_argument("--name", required=True)
     command.add_argument("--log", required=True)
@@ -349,6 +354,8 @@ def main(argv=None):
         except (TemplateError, OSError) as e:
             print(f"{args.prefix}{e}", file=sys.stderr)
             return 1
+    elif args.command == "certificate":
+        make_certificate(args.cert_file, args.key_file, args.days)
     elif args.command == "start":
         process = spawn(args.argv, args.log)
         with open(args.pid_file, "w") as f:
