@@ -9,6 +9,8 @@
 #   deploy/run-local.sh stop      stop a detached chain
 #
 # Everything it makes lives in var/ (gitignored): delete var/ to start over.
+# The configs come from deploy/templates/, filled in, started and stopped by
+# deploy/chain/launcher.py (the same as the tests and benchmarks use).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAR=$ROOT/var
@@ -19,33 +21,16 @@ STOP_TIMEOUT_S=10        # per process, from SIGTERM to SIGKILL
 
 say() { echo "run-local: $*"; }
 
-pid_of() { cat "$VAR/run/$1.pid" 2>/dev/null || true; }
+LAUNCHER=(/usr/bin/python3 "$ROOT/deploy/chain/launcher.py" --prefix "run-local: " --root "$ROOT")
 
 # A pid file names a live process of ours: not a pid the kernel has since
 # given to something else (the command line names our config file).
-alive() {
-  local pid
-  pid=$(pid_of "$1")
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config $VAR/etc/$1.conf"
-}
+ours() { echo "--config $VAR/etc/$1.conf"; }
+alive() { "${LAUNCHER[@]}" running --pid-file "$VAR/run/$1.pid" --match "$(ours "$1")"; }
+pid_of() { cat "$VAR/run/$1.pid" 2>/dev/null || true; }
 
 stop_one() {
-  local proc=$1 pid
-  [[ -f $VAR/run/$proc.pid ]] || return 0
-  pid=$(pid_of "$proc")
-  if alive "$proc"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq $((STOP_TIMEOUT_S * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "$proc (pid $pid) did not stop in $STOP_TIMEOUT_S s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    say "stopped $proc (pid $pid)"
-  else
-    say "$proc (pid $pid) had already exited"
-  fi
-  rm -f "$VAR/run/$proc.pid"
+  "${LAUNCHER[@]}" stop --name "$1" --pid-file "$VAR/run/$1.pid" --match "$(ours "$1")" --timeout "$STOP_TIMEOUT_S"
 }
 
 stop_all() {
@@ -80,9 +65,7 @@ chmod 700 "$VAR/etc" "$VAR/tls" "$VAR/spool"
 
 if [[ ! -f $VAR/tls/cert.pem || ! -f $VAR/tls/key.pem ]]; then
   say "creating a self-signed certificate for localhost in var/tls/"
-  (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
-     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-     -keyout "$VAR/tls/key.pem" -out "$VAR/tls/cert.pem" 2>/dev/null)
+  "${LAUNCHER[@]}" certificate "$VAR/tls/cert.pem" "$VAR/tls/key.pem" --days 3650
 fi
 
 if [[ ! -f $VAR/etc/passwd ]]; then
@@ -105,55 +88,47 @@ abuse@example.test: demo@example.test
 ALIASES
 fi
 
-# Configs are remade from the templates on every run: edit deploy/local/*.conf.in.
-# (@VAR@ escaped for sed: a path may hold & or |.)
-var_for_sed=$(printf '%s' "$VAR" | sed 's/[&|\\]/\\&/g')
+# Configs are remade from the templates on every run: edit deploy/templates/*.conf.in.
+# The demo's values (DESIGN.md's demo defaults) are these:
+render() { "${LAUNCHER[@]}" render "$1" "$VAR/etc/$1.conf" "${@:2}"; }
+render mda endpoint=tcp://127.0.0.1:2601 mail_root="$VAR/mail" hostname=localhost \
+  metrics_listen=127.0.0.1:9303
+render mta hostname=localhost intake_endpoint=tcp://127.0.0.1:2600 mda_endpoint=tcp://127.0.0.1:2601 \
+  spool_dir="$VAR/spool" local_domain=example.test \
+  passwd_file="$VAR/etc/passwd" aliases_file="$VAR/etc/aliases" \
+  mx_listen=127.0.0.1:2525 cert_file="$VAR/tls/cert.pem" key_file="$VAR/tls/key.pem" \
+  admin_endpoint="ipc://$VAR/run/mta-admin.sock" metrics_listen=127.0.0.1:9302
+render msa hostname=localhost starttls_listen=127.0.0.1:2587 implicit_listen=127.0.0.1:2465 \
+  cert_file="$VAR/tls/cert.pem" key_file="$VAR/tls/key.pem" passwd_file="$VAR/etc/passwd" \
+  mta_endpoint=tcp://127.0.0.1:2600 submit_timeout_ms=30000 metrics_listen=127.0.0.1:9301
 for proc in "${PROCESSES[@]}"; do
-  sed "s|@VAR@|$var_for_sed|g" "$ROOT/deploy/local/$proc.conf.in" >"$VAR/etc/$proc.conf"
   if ! "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf" --check >"$VAR/log/$proc.check" 2>&1; then
-    say "var/etc/$proc.conf (from deploy/local/$proc.conf.in) is not valid:" >&2
+    say "var/etc/$proc.conf (from deploy/templates/$proc.conf.in) is not valid:" >&2
     cat "$VAR/log/$proc.check" >&2
     exit 1
   fi
   rm -f "$VAR/log/$proc.check"
 done
 # mailpipectl --config var/etc/mailpipectl.conf queue list | user add ...
-cat >"$VAR/etc/mailpipectl.conf" <<CTL
-# Made by deploy/run-local.sh for the demo's mailpipectl (CtlConfig in proto/config.proto).
-mta_admin_endpoint: "ipc://$VAR/run/mta-admin.sock"
-passwd_file: "$VAR/etc/passwd"
-CTL
+render mailpipectl mta_admin_endpoint="ipc://$VAR/run/mta-admin.sock" passwd_file="$VAR/etc/passwd"
 
 if ! $detach; then
   # From here on Ctrl-C stops whatever has been started, in order.
-  trap 'echo; stop_all; exit 0' INT TERM
+  trap 'echo; [[ -n ${watcher:-} ]] && kill "$watcher" 2>/dev/null; stop_all; exit 0' INT TERM
 fi
 
+# Each process in its own session (the launcher's setsid): it gets no
+# terminal signals; Ctrl-C reaches this script alone, which stops them in
+# order (msa first). Ready once its log says event=ready, within the bound.
 start() {
-  local proc=$1 log=$VAR/log/$1.log pid
+  local proc=$1 log=$VAR/log/$1.log
   [[ -f $log ]] && mv -f "$log" "$log.1"  # keep the previous run's log
   : >"$log"
-  # setsid: the processes get no terminal signals; Ctrl-C reaches this
-  # script alone, which stops them in order (msa first).
-  setsid "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf" >>"$log" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$VAR/run/$proc.pid"
-  for _ in $(seq $((READY_TIMEOUT_S * 10))); do
-    if grep -q "event=ready" "$log"; then
-      say "started $proc (pid $pid), log in var/log/$proc.log"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "$proc did not log event=ready within $READY_TIMEOUT_S s; last lines of var/log/$proc.log:" >&2
-  else
-    say "$proc exited during start-up; last lines of var/log/$proc.log:" >&2
+  if ! "${LAUNCHER[@]}" start --name "$proc" --log "$log" --pid-file "$VAR/run/$proc.pid" \
+       --timeout "$READY_TIMEOUT_S" -- "$BUILD_DIR/$proc/$proc" --config "$VAR/etc/$proc.conf"; then
+    stop_all
+    exit 1
   fi
-  tail -n 20 "$log" >&2
-  stop_all
-  exit 1
 }
 
 for proc in "${PROCESSES[@]}"; do start "$proc"; done
@@ -182,17 +157,15 @@ if $detach; then
 fi
 
 say "press Ctrl-C to stop"
-# Wait for Ctrl-C, or for one of the processes to die. (sleep in the
-# background and wait: bash runs the trap at once, not after the sleep.)
-while true; do
-  for proc in "${PROCESSES[@]}"; do
-    if ! alive "$proc"; then
-      say "$proc exited unexpectedly; last lines of var/log/$proc.log:" >&2
-      tail -n 20 "$VAR/log/$proc.log" >&2
-      stop_all
-      exit 1
-    fi
-  done
-  sleep 1 &
-  wait $! || true
+# Wait for Ctrl-C, or for one of the processes to die. (The watcher in the
+# background and wait: bash runs the trap at once, not after it returns.)
+watched=()
+for proc in "${PROCESSES[@]}"; do
+  watched+=(--process "$proc" "$VAR/run/$proc.pid" "$VAR/log/$proc.log" "$(ours "$proc")")
 done
+"${LAUNCHER[@]}" watch "${watched[@]}" &
+watcher=$!
+wait "$watcher" || true
+watcher=
+stop_all
+exit 1

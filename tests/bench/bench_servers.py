@@ -2,7 +2,8 @@
 and stopped by pid:
 
 - Mailpipe: mda, mta (with its inbound MX listener) and msa from the build
-  dir, configured like tests/integration/harness.Chain, with the limits a
+  dir, configured from the same templates as tests/integration/harness.Chain
+  and deploy/run-local.sh (deploy/templates/), with the limits a
   benchmark needs raised (max_connections, max_connections_per_client,
   max_recipients); everything else (fsync everywhere, delivery
   concurrency, retry policy) as shipped.
@@ -19,17 +20,15 @@ the load generator can watch their new/), and relay sink.test.
 import os
 import pwd
 import resource
-import signal
-import subprocess
+import shutil
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from harness import free_port, wait_until  # noqa: E402
-from postfix_server import MASTER_CF as TEST_MASTER_CF, POSTFIX, daemon_directory  # noqa: E402
-from servers import ForegroundServer, _processes_of  # noqa: E402
+from harness import free_port, launcher  # noqa: E402
+from postfix_server import MASTER_CF as TEST_MASTER_CF, daemon_directory, hermetic_main_cf, write_instance  # noqa: E402
+from servers import ForegroundServer, _processes_of, greets  # noqa: E402
 
 LOCAL_DOMAIN = "example.test"
 RELAY_DOMAIN = "sink.test"
@@ -59,15 +58,11 @@ def cpu_seconds(pids):
 
 def make_material(directory):
     """Self-signed certificate, Dovecot passwd-file, a password file."""
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=localhost", "-keyout", os.path.join(directory, "key.pem"),
-         "-out", os.path.join(directory, "cert.pem")], check=True, capture_output=True, timeout=60)
-    hashed = subprocess.run(["openssl", "passwd", "-6", PASSWORD], check=True, capture_output=True,
-                            text=True, timeout=30).stdout.strip()
+    launcher.make_certificate(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
+    line = launcher.passwd_line("user", PASSWORD).split(":", 1)[1]  # one hash for everyone: a hash takes a while
     with open(os.path.join(directory, "passwd"), "w") as f:
         for user in USERS:
-            f.write(f"{user}@{LOCAL_DOMAIN}:{{SHA512-CRYPT}}{hashed}\n")
+            f.write(f"{user}@{LOCAL_DOMAIN}:{line}")
     with open(os.path.join(directory, "password"), "w") as f:
         f.write(PASSWORD + "\n")
 
@@ -91,11 +86,38 @@ def empty_dirs(paths):
             os.unlink(os.path.join(path, name))
 
 
+def remove_unless_kept(root, keep):
+    """The run's temp dir goes at the end, unless --keep asked for it."""
+    if keep:
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def tls_values(material):
+    return {"cert_file": f"{material}/cert.pem", "key_file": f"{material}/key.pem"}
+
+
+def msa_values(ports, material, mta_endpoints):
+    """The MSA of every benchmark layout: STARTTLS and implicit TLS on
+    loopback, the material's users, the given MTA intakes."""
+    return {"hostname": "msa.bench.test", "starttls_listen": f"127.0.0.1:{ports['starttls']}",
+            "implicit_listen": f"127.0.0.1:{ports['implicit']}", **tls_values(material),
+            "passwd_file": f"{material}/passwd", "mta_endpoint": mta_endpoints}
+
+
+def mta_values(name, intake_port, mda_port, spool_dir, material):
+    return {"hostname": f"{name}.bench.test", "intake_endpoint": f"tcp://127.0.0.1:{intake_port}",
+            "mda_endpoint": f"tcp://127.0.0.1:{mda_port}", "spool_dir": spool_dir,
+            "local_domain": LOCAL_DOMAIN, "passwd_file": f"{material}/passwd"}
+
+
 class ChainProcesses:
-    """A layout of mailpipe processes from build_dir, with their configs and
-    logs in `directory`: started in order, each until it logs event=ready,
-    and stopped by pid in the order given (the entry first, the MDA last),
-    SIGTERM then SIGKILL."""
+    """A layout of mailpipe processes from build_dir, with their configs
+    (deploy/templates/ filled in) and logs in `directory`: started in
+    order, each until it logs event=ready, and stopped by pid in the order
+    given (the entry first, the MDA last), SIGTERM then SIGKILL: the
+    launcher's (deploy/chain/launcher.py)."""
 
     def __init__(self, directory, build_dir):
         self.dir = directory
@@ -105,17 +127,15 @@ class ChainProcesses:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
-    def write_configs(self, configs):
-        for name, text in configs.items():
-            with open(self.path(f"{name}.conf"), "w") as f:
-                f.write(text)
+    def write_config(self, name, template, values, extra=""):
+        launcher.write_config(self.path(f"{name}.conf"), template, values, extra)
+
+    def write_mda_config(self, mda_port):
+        self.write_config("mda", "mda", {"endpoint": f"tcp://127.0.0.1:{mda_port}",
+                                         "mail_root": self.path("mail"), "hostname": "mda.bench.test"})
 
     def log(self, name):
-        try:
-            with open(self.path(f"{name}.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return launcher.read_log(self.path(f"{name}.log"))
 
     def start_processes(self, names, binary_of=lambda name: name, timeout=15):
         for name in names:
@@ -123,14 +143,11 @@ class ChainProcesses:
             command = [os.path.join(self.build_dir, binary, binary), "--config", self.path(f"{name}.conf")]
             if binary == "msa":
                 command = ["prlimit", f"--nofile={MSA_OPEN_FILES}:{MSA_OPEN_FILES}", "--"] + command
-            with open(self.path(f"{name}.log"), "a") as log:
+            try:
                 # Own session: a Ctrl-C reaches only us, and we stop them in order.
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-            self.processes[name] = process
-            if not wait_until(lambda: "event=ready" in self.log(name) or process.poll() is not None, timeout) \
-                    or process.poll() is not None:
-                raise RuntimeError(f"mailpipe {name} did not start:\n{self.log(name)}")
+                self.processes[name] = launcher.start(name, command, self.path(f"{name}.log"), timeout)
+            except launcher.StartError as e:
+                raise RuntimeError(f"mailpipe {e}") from None
 
     def pids(self):
         return [p.pid for p in self.processes.values() if p.poll() is None]
@@ -141,14 +158,8 @@ class ChainProcesses:
     def stop_processes(self, names, timeout=15):
         for name in names:
             process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            if process is not None:
+                launcher.stop(process, timeout)
 
 
 class Mailpipe(ChainProcesses):
@@ -163,40 +174,13 @@ class Mailpipe(ChainProcesses):
 
     def _write_configs(self, dns_spec, sink_port):
         p, m = self.ports, self.material
-        tls = f'tls {{ cert_file: "{m}/cert.pem" key_file: "{m}/key.pem" }}'
-        configs = {
-            "msa": f"""
-hostname: "msa.bench.test"
-listen {{ address: "127.0.0.1:{p['starttls']}" tls: STARTTLS }}
-listen {{ address: "127.0.0.1:{p['implicit']}" tls: IMPLICIT }}
-{tls}
-passwd_file: "{m}/passwd"
-mta_endpoint: "tcp://127.0.0.1:{p['intake']}"
-{BENCH_LIMITS}
-""",
-            "mta": f"""
-hostname: "mta.bench.test"
-intake_endpoint: "tcp://127.0.0.1:{p['intake']}"
-mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
-spool_dir: "{self.path('spool')}"
-local_domain: "{LOCAL_DOMAIN}"
-passwd_file: "{m}/passwd"
-dns {{ server: "{dns_spec}" timeout_ms: 1000 tries: 2 }}
-outbound {{ port: {sink_port} }}
-mx {{
-  listen {{ address: "127.0.0.1:{p['mx']}" }}
-  {tls}
-  relay_domain: "{RELAY_DOMAIN}"
-  {BENCH_LIMITS}
-}}
-""",
-            "mda": f"""
-endpoint: "tcp://127.0.0.1:{p['mda']}"
-mail_root: "{self.path('mail')}"
-hostname: "mda.bench.test"
-""",
-        }
-        self.write_configs(configs)
+        self.write_config("msa", "msa", msa_values(p, m, f"tcp://127.0.0.1:{p['intake']}"), BENCH_LIMITS)
+        self.write_config("mta", "mta", {
+            **mta_values("mta", p["intake"], p["mda"], self.path("spool"), m),
+            "mx_listen": f"127.0.0.1:{p['mx']}", **tls_values(m),
+            "mx_extra": f'relay_domain: "{RELAY_DOMAIN}"\n  {BENCH_LIMITS}'},
+            f'dns {{ server: "{dns_spec}" timeout_ms: 1000 tries: 2 }}\noutbound {{ port: {sink_port} }}')
+        self.write_mda_config(p["mda"])
 
     def start(self):
         self.start_processes(["mda", "mta", "msa"])
@@ -228,76 +212,35 @@ class PostfixBench(ForegroundServer):
     def _main_cf(self):
         d = self.dir
         nobody = pwd.getpwnam("nobody")
-        return f"""\
-compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.test
-mydomain = bench.test
-myorigin = $myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-maillog_file = {d}/postfix.log
-maillog_file_prefixes = {d}
+        return hermetic_main_cf(d, "postfix.bench.test", "bench.test", "$myhostname") + f"""\
 virtual_mailbox_domains = {LOCAL_DOMAIN}
 virtual_mailbox_base = {d}/mail
 virtual_mailbox_maps = texthash:{d}/vmailbox
 virtual_uid_maps = static:{nobody.pw_uid}
 virtual_gid_maps = static:{nobody.pw_gid}
 relay_domains = {RELAY_DOMAIN}
+# No MX lookups: the transport map names the sink's address.
 transport_maps = texthash:{d}/transport
-# Hermetic, not faster: there is no DNS here, so no reverse lookups of
-# clients and no MX lookups (the transport map names the sink's address).
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-biff = no
 """
 
     def start(self, timeout=20.0):
         self._make_dir("mailpipe-bench-postfix-")
         self.port = free_port()
-        for sub in ("queue", "data"):
-            os.makedirs(self.path(sub))
-        postfix = pwd.getpwnam("postfix")
-        os.chown(self.path("data"), postfix.pw_uid, postfix.pw_gid)
         nobody = pwd.getpwnam("nobody")
         self.maildirs = make_maildirs(self.path("mail"), nobody.pw_uid, nobody.pw_gid)
-        files = {
+        write_instance(self.dir, {
             "main.cf": self._main_cf(),
             "master.cf": MASTER_CF.format(port=self.port),
             "vmailbox": "".join(f"{u}@{LOCAL_DOMAIN} {LOCAL_DOMAIN}/{u}/\n" for u in USERS),
             "transport": f"{RELAY_DOMAIN} smtp:{self.sink}\n",
-        }
-        for name, text in files.items():
-            with open(self.path(name), "w") as f:
-                f.write(text)
-        # Postfix pauses for a config file changed in the last second.
-        past = time.time() - 60
-        for name in files:
-            os.utime(self.path(name), (past, past))
-        check = subprocess.run([POSTFIX, "-c", self.dir, "check"], capture_output=True, text=True, timeout=60)
-        if check.returncode != 0:
-            raise RuntimeError(f"postfix check failed:\n{check.stdout}{check.stderr}")
+        })
         master = os.path.join(daemon_directory(self.dir), "master")
         self._spawn([master, "-c", self.dir, "-d"])
         self._wait_ready(self._banner, timeout, "postfix master")
         return self
 
     def _banner(self):
-        import socket
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                s.settimeout(2)
-                return s.recv(512).startswith(b"220")
-        except OSError:
-            return False
+        return greets(("127.0.0.1", self.port), b"220")
 
     def pids(self):
         """The master and every daemon it started (they share its session)."""

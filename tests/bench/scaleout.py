@@ -31,7 +31,6 @@ here, not what a second host would add.
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from bench_servers import (BENCH_LIMITS, ChainProcesses, LOCAL_DOMAIN, USERS, cpu_seconds,  # noqa: E402
-                           empty_dirs, make_maildirs, make_material)
+                           empty_dirs, make_maildirs, make_material, msa_values, mta_values, remove_unless_kept)
 from compare import SUMMARY, machine_lines, parse_fields  # noqa: E402
 from harness import free_port, wait_until  # noqa: E402
 
@@ -76,37 +75,15 @@ class ScaledChain(ChainProcesses):
 
     def _write_configs(self):
         p, m = self.ports, self.material
-        tls = f'tls {{ cert_file: "{m}/cert.pem" key_file: "{m}/key.pem" }}'
-        intakes = "".join(f'mta_endpoint: "tcp://127.0.0.1:{p[mta + "-intake"]}"\n' for mta in self.mtas)
-        configs = {
-            "msa": f"""
-hostname: "msa.bench.test"
-listen {{ address: "127.0.0.1:{p['starttls']}" tls: STARTTLS }}
-listen {{ address: "127.0.0.1:{p['implicit']}" tls: IMPLICIT }}
-{tls}
-passwd_file: "{m}/passwd"
-{intakes}mta_attempt_timeout_ms: {MTA_ATTEMPT_TIMEOUT_MS}
-mta_down_ms: {MTA_DOWN_MS}
-{BENCH_LIMITS}
-""",
-            "mda": f"""
-endpoint: "tcp://127.0.0.1:{p['mda']}"
-mail_root: "{self.path('mail')}"
-hostname: "mda.bench.test"
-""",
-        }
+        intakes = [f"tcp://127.0.0.1:{p[mta + '-intake']}" for mta in self.mtas]
+        self.write_config("msa", "msa", msa_values(p, m, intakes),
+                          f"mta_attempt_timeout_ms: {MTA_ATTEMPT_TIMEOUT_MS}\nmta_down_ms: {MTA_DOWN_MS}\n{BENCH_LIMITS}")
+        self.write_mda_config(p["mda"])
         for mta in self.mtas:
-            configs[mta] = f"""
-hostname: "{mta}.bench.test"
-intake_endpoint: "tcp://127.0.0.1:{p[mta + '-intake']}"
-mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
-spool_dir: "{self.path(mta + '-spool')}"
-local_domain: "{LOCAL_DOMAIN}"
-passwd_file: "{m}/passwd"
-admin_endpoint: "ipc://{self.path(mta + '-admin.sock')}"
-metrics_listen: "127.0.0.1:{p[mta + '-metrics']}"
-"""
-        self.write_configs(configs)
+            self.write_config(mta, "mta", {
+                **mta_values(mta, p[mta + "-intake"], p["mda"], self.path(mta + "-spool"), m),
+                "admin_endpoint": f"ipc://{self.path(mta + '-admin.sock')}",
+                "metrics_listen": f"127.0.0.1:{p[mta + '-metrics']}"})
 
     def count_in_log(self, name, event):
         return len(re.findall(rf"event={event}\b", self.log(name)))
@@ -228,10 +205,7 @@ def main():
         print(f"ratio=2mta/1mta={two['throughput'] / max(one['throughput'], 1e-9):.2f}", flush=True)
         print(f"total time: {time.monotonic() - started:.0f}s", flush=True)
     finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        remove_unless_kept(root, args.keep)
 
 
 if __name__ == "__main__":

@@ -42,10 +42,9 @@ dovecot-lmtpd package too.
 import imaplib
 import os
 import pwd
-import socket
 
 from harness import free_port
-from servers import ForegroundServer
+from servers import ForegroundServer, greets
 
 DOVECOT = "/usr/sbin/dovecot"
 MAIL_USER, MAIL_GROUP = "nobody", "nogroup"
@@ -206,25 +205,9 @@ userdb {{
         return self
 
     def _accepting(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                sock.settimeout(2)
-                if not sock.recv(100).startswith(b"* OK"):
-                    return False
-            if self.lmtp_port is not None:
-                with socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=2) as sock:
-                    sock.settimeout(2)
-                    if not sock.recv(100).startswith(b"220 "):
-                        return False
-            if self.lmtp_socket is not None:
-                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                    sock.settimeout(2)
-                    sock.connect(self.lmtp_socket)
-                    if not sock.recv(100).startswith(b"220 "):
-                        return False
-            return True
-        except OSError:
-            return False
+        return (greets(("127.0.0.1", self.port), b"* OK")
+                and (self.lmtp_port is None or greets(("127.0.0.1", self.lmtp_port), b"220 "))
+                and (self.lmtp_socket is None or greets(self.lmtp_socket, b"220 ")))
 
     # --- IMAP client -----------------------------------------------------
     def fetch_all(self, user, password, mailbox="INBOX", readonly=True, timeout=10):

@@ -1,20 +1,25 @@
 """Starts a real mailpipe chain (mda, mta, msa) on free loopback ports.
 
-Every process is started by this harness, bounded in time, and stopped by
-pid in tearDown, even when a test fails. Logs stay in the temp dir and are
+The configs are deploy/templates/*.conf.in (the local demo's) filled in
+with the chain's ports and paths, plus each test's overrides. Every process
+is started by the launcher (deploy/chain/launcher.py: ready once its log
+says event=ready, bounded in time) and stopped by pid in tearDown, even
+when a test fails. Logs stay in the temp dir and are
 printed when a test fails; set MAILPIPE_KEEP_TMP=1 to keep the dir.
 """
 import atexit
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
+import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "chain"))
+import launcher  # noqa: E402  (deploy/chain/launcher.py: templates, start, stop)
 
 BUILD_DIR = os.environ.get(
     "MAILPIPE_BUILD_DIR",
@@ -59,19 +64,9 @@ def _shared_material():
     if _material_dir is None:
         directory = tempfile.mkdtemp(prefix="mailpipe-it-material-")
         atexit.register(shutil.rmtree, directory, True)
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-             "-keyout", os.path.join(directory, "key.pem"),
-             "-out", os.path.join(directory, "cert.pem")],
-            check=True, capture_output=True, timeout=60)
-        lines = []
-        for user, password in USERS.items():
-            hashed = subprocess.run(["openssl", "passwd", "-6", password], check=True,
-                                    capture_output=True, text=True, timeout=30).stdout.strip()
-            lines.append(f"{user}:{{SHA512-CRYPT}}{hashed}\n")
+        launcher.make_certificate(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
         with open(os.path.join(directory, "passwd"), "w") as f:
-            f.writelines(lines)
+            f.writelines(launcher.passwd_line(user, password) for user, password in USERS.items())
         _material_dir = directory
     return _material_dir
 
@@ -102,14 +97,14 @@ class Chain:
                       "intake": free_port(), "mda": free_port(), "mx": free_port()}
         self._make_tls()
         self._make_passwd()
-        if mx:
-            mta_overrides += "\n" + self._mx_settings(aliases, mx_overrides)
+        if aliases is not None:
+            with open(self.path("aliases"), "w") as f:
+                f.write(aliases)
         # mkdtemp made it 0700: a process that drops root (its `user` knob)
         # must still reach its spool or Maildirs in here. Test keys only.
         os.chmod(self.dir, 0o755)
-        if mda_user:
-            mda_overrides += f'\nuser: "{mda_user}"\n'
-        self._write_configs(msa_overrides, mta_overrides, mda_overrides, retry_overrides)
+        self._write_configs(mx, aliases is not None, mx_overrides,
+                            msa_overrides, mta_overrides, mda_overrides, retry_overrides)
 
     # --- setup -----------------------------------------------------------
     def path(self, *parts):
@@ -123,53 +118,29 @@ class Chain:
         # A copy: a test may add users to its own chain's file.
         shutil.copy(os.path.join(_shared_material(), "passwd"), self.path("passwd"))
 
-    def _mx_settings(self, aliases, mx_overrides):
-        settings = 'passwd_file: "%s"\n' % self.path("passwd")
-        if aliases is not None:
-            with open(self.path("aliases"), "w") as f:
-                f.write(aliases)
-            settings += 'aliases_file: "%s"\n' % self.path("aliases")
-        return settings + f"""
-mx {{
-  listen {{ address: "127.0.0.1:{self.ports['mx']}" }}
-  tls {{ cert_file: "{self.path('cert.pem')}" key_file: "{self.path('key.pem')}" }}
-  {mx_overrides}
-}}
-"""
-
-    def _write_configs(self, msa_overrides, mta_overrides, mda_overrides, retry_overrides):
-        p = self.ports
-        configs = {
-            "msa": f"""
-hostname: "msa.test"
-listen {{ address: "127.0.0.1:{p['starttls']}" tls: STARTTLS }}
-listen {{ address: "127.0.0.1:{p['implicit']}" tls: IMPLICIT }}
-tls {{ cert_file: "{self.path('cert.pem')}" key_file: "{self.path('key.pem')}" }}
-passwd_file: "{self.path('passwd')}"
-mta_endpoint: "tcp://127.0.0.1:{p['intake']}"
-submit_timeout_ms: 3000
-{msa_overrides}
-""",
-            "mta": f"""
-hostname: "mta.test"
-intake_endpoint: "tcp://127.0.0.1:{p['intake']}"
-mda_endpoint: "tcp://127.0.0.1:{p['mda']}"
-spool_dir: "{self.path('spool')}"
-local_domain: "example.test"
-deliver_timeout_ms: 2000
-retry {{ first_retry_ms: 500 max_retry_ms: 1000 {retry_overrides} }}
-{mta_overrides}
-""",
-            "mda": f"""
-endpoint: "tcp://127.0.0.1:{p['mda']}"
-mail_root: "{self.path('mail')}"
-hostname: "mda.test"
-{mda_overrides}
-""",
-        }
-        for name, text in configs.items():
-            with open(self.path(f"{name}.conf"), "w") as f:
-                f.write(text)
+    def _write_configs(self, mx, with_aliases, mx_overrides,
+                       msa_overrides, mta_overrides, mda_overrides, retry_overrides):
+        """deploy/templates/*.conf.in with the chain's ports and paths; the
+        overrides are appended (mx_overrides and retry_overrides go inside
+        their blocks). mx: the MTA's MX with the chain's users (and aliases)."""
+        p, tls = self.ports, {"cert_file": self.path("cert.pem"), "key_file": self.path("key.pem")}
+        launcher.write_config(self.path("msa.conf"), "msa", {
+            "hostname": "msa.test", "starttls_listen": f"127.0.0.1:{p['starttls']}",
+            "implicit_listen": f"127.0.0.1:{p['implicit']}", **tls, "passwd_file": self.path("passwd"),
+            "mta_endpoint": f"tcp://127.0.0.1:{p['intake']}", "submit_timeout_ms": "3000"}, msa_overrides)
+        mx_values = {"passwd_file": self.path("passwd"), "mx_listen": f"127.0.0.1:{p['mx']}", **tls,
+                     "mx_extra": mx_overrides} if mx else {}
+        if mx and with_aliases:
+            mx_values["aliases_file"] = self.path("aliases")
+        launcher.write_config(self.path("mta.conf"), "mta", {
+            "hostname": "mta.test", "intake_endpoint": f"tcp://127.0.0.1:{p['intake']}",
+            "mda_endpoint": f"tcp://127.0.0.1:{p['mda']}", "spool_dir": self.path("spool"),
+            "local_domain": "example.test", "deliver_timeout_ms": "2000",
+            "retry": f"first_retry_ms: 500 max_retry_ms: 1000 {retry_overrides}".rstrip(), **mx_values},
+            mta_overrides)
+        launcher.write_config(self.path("mda.conf"), "mda", {
+            "endpoint": f"tcp://127.0.0.1:{p['mda']}", "mail_root": self.path("mail"),
+            "hostname": "mda.test", "user": self.mda_user}, mda_overrides)
 
     # --- processes -------------------------------------------------------
     def log_path(self, name):
@@ -184,41 +155,26 @@ hostname: "mda.test"
 
     def start(self, name, timeout=10, command=None):
         """Starts our `name` process, or `command` (a list) in its place, e.g.
-        another MDA; either way ready once its log says event=ready."""
+        another MDA; either way ready once its log says event=ready (a
+        restarted process appends to its earlier log)."""
         assert name not in self.processes, f"{name} already running"
-        binary = os.path.join(BUILD_DIR, name, name)
-        # Keep earlier logs: a restarted process appends.
-        log = open(self.log_path(name), "a")
-        ready_before = self.log(name).count("event=ready")
-        command = command or [binary, "--config", self.path(f"{name}.conf")]
-        process = subprocess.Popen(command,
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
-        self.processes[name] = process
-        ok = wait_until(lambda: self.log(name).count("event=ready") > ready_before
-                        or process.poll() is not None, timeout)
-        if process.poll() is not None or not ok:
-            raise AssertionError(f"{name} did not become ready:\n{self.log(name)}")
+        command = command or [os.path.join(BUILD_DIR, name, name), "--config", self.path(f"{name}.conf")]
+        try:
+            # Not in a session of its own: a Ctrl-C of the test run reaches it too.
+            self.processes[name] = launcher.start(name, command, self.log_path(name), timeout, new_session=False)
+        except launcher.StartError as e:
+            raise AssertionError(f"{e}\n--- whole log ---\n{self.log(name)}") from None
 
     def stop(self, name, timeout=5):
         process = self.processes.pop(name, None)
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        return process.returncode
+        if process is not None:
+            return launcher.stop(process, timeout)
 
     def kill(self, name):
         """SIGKILL, as a crash: no clean-up in the process."""
         process = self.processes.pop(name, None)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(5)
+        if process is not None:
+            launcher.kill(process)
 
     def start_all(self):
         for name in ("mda", "mta", "msa"):

@@ -37,6 +37,8 @@ import subprocess
 import time
 import unittest
 
+from harness import launcher
+
 IP = shutil.which("ip") or "/usr/sbin/ip"
 COMMAND_TIMEOUT_S = 10
 
@@ -193,26 +195,17 @@ class Network:
     def kill(self, process, sig=signal.SIGKILL, timeout=5.0):
         """Sends sig to the process's group (it and its children) and, for
         SIGKILL, waits for it."""
-        if process.poll() is None:
+        if sig == signal.SIGKILL:
+            launcher.kill(process, group=True, timeout=timeout)
+        elif process.poll() is None:
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
                 pass
-            if sig == signal.SIGKILL:
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    pass
 
     def stop(self, process, timeout=5.0):
         """SIGTERM to its group, SIGKILL after timeout; returns its exit status."""
-        if process.poll() is None:
-            self.kill(process, signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill(process, signal.SIGKILL)
-        return process.poll()
+        return launcher.stop(process, timeout, group=True)
 
     # --- teardown ----------------------------------------------------------
     def close(self):

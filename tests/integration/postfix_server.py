@@ -84,6 +84,61 @@ def available():
     return None
 
 
+def hermetic_main_cf(directory, myhostname, mydomain, myorigin):
+    """The main.cf lines of every throwaway Postfix here (the tests' relay,
+    the benchmark's MX): its own queue, data and log in `directory`, on
+    loopback only, no local delivery, no DNS, no reverse lookups, no biff.
+    Callers append their own lines (later lines win)."""
+    d = directory
+    return f"""\
+compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = {myhostname}
+mydomain = {mydomain}
+myorigin = {myorigin}
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+mynetworks = 127.0.0.0/8
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+maillog_file = {d}/postfix.log
+maillog_file_prefixes = {d}
+# Hermetic: no DNS (no MX lookups), no reverse lookups of clients.
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+biff = no
+"""
+
+
+def write_instance(directory, files, log=lambda: ""):
+    """Writes `files` (name -> text: main.cf, master.cf, maps) into the
+    instance dir, with its queue/ and data/, then `postfix check` (which
+    makes the queue's subdirs); raises RuntimeError if that fails."""
+    os.makedirs(os.path.join(directory, "queue"), exist_ok=True)
+    os.makedirs(os.path.join(directory, "data"), exist_ok=True)
+    postfix = pwd.getpwnam("postfix")
+    os.chown(os.path.join(directory, "data"), postfix.pw_uid, postfix.pw_gid)
+    for name, text in files.items():
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(text)
+    # Postfix will not read a config file modified within the last
+    # second or so: it pauses "to let it cool down", 0.3 s at a time,
+    # in every command. Backdated, start-up takes 1 s instead of 3-4 s.
+    past = time.time() - 60
+    for name in files:
+        os.utime(os.path.join(directory, name), (past, past))
+    # It warns that files are "not owned by root" (they live in /tmp): harmless.
+    check = subprocess.run([POSTFIX, "-c", directory, "check"], capture_output=True, text=True, timeout=60)
+    if check.returncode != 0:
+        raise RuntimeError(f"postfix check failed ({check.returncode}):\n"
+                           f"{check.stdout}{check.stderr}\n{log()}")
+
+
 def daemon_directory(config_dir=None):
     """Where master and its daemons live (/usr/lib/postfix/sbin on Debian),
     as `config_dir`'s main.cf says, else the built-in default (-d: there is
@@ -119,34 +174,12 @@ class PostfixRelay(ForegroundServer):
 
     # --- setup -----------------------------------------------------------
     def _main_cf(self):
-        d = self.dir
-        return f"""\
-compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = {self.myhostname}
-mydomain = {self.myhostname}
-myorigin = {self.myhostname}
-mydestination =
-local_recipient_maps =
+        return hermetic_main_cf(self.dir, self.myhostname, self.myhostname, self.myhostname) + f"""\
 relay_recipient_maps =
 relay_domains =
 relayhost = {self.relayhost}
-mynetworks = 127.0.0.0/8
-inet_interfaces = loopback-only
-inet_protocols = ipv4
 smtp_tls_security_level = {self.smtp_tls_security_level}
-maillog_file = {d}/postfix.log
-maillog_file_prefixes = {d}
-alias_maps =
-alias_database =
-# Hermetic: no DNS, no reverse lookups, no biff, no local delivery.
-smtp_dns_support_level = disabled
 smtp_host_lookup = native
-smtpd_peername_lookup = no
-biff = no
 append_dot_mydomain = no
 # Fast: a deferred message is retried within a second or two, a dead next
 # hop is tried again after a second.
@@ -161,27 +194,8 @@ smtpd_error_sleep_time = 0
 
     def _prepare(self):
         self._make_dir("mailpipe-postfix-")  # postfix's own user traverses it
-        os.makedirs(self.path("queue"))
-        os.makedirs(self.path("data"))
-        postfix = pwd.getpwnam("postfix")
-        os.chown(self.path("data"), postfix.pw_uid, postfix.pw_gid)
-        with open(self.path("main.cf"), "w") as f:
-            f.write(self._main_cf())
-        with open(self.path("master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port=self.port))
-        # Postfix will not read a config file modified within the last
-        # second or so: it pauses "to let it cool down", 0.3 s at a time,
-        # in every command. Backdated, start-up takes 1 s instead of 3-4 s.
-        past = time.time() - 60
-        for name in ("main.cf", "master.cf"):
-            os.utime(self.path(name), (past, past))
-        # Creates the queue subdirs with their owners. It warns that files
-        # are "not owned by root" (they live in /tmp): harmless.
-        check = subprocess.run([POSTFIX, "-c", self.dir, "check"], capture_output=True,
-                               text=True, timeout=30)
-        if check.returncode != 0:
-            raise RuntimeError(f"postfix check failed ({check.returncode}):\n"
-                               f"{check.stdout}{check.stderr}\n{self.log()}")
+        write_instance(self.dir, {"main.cf": self._main_cf(), "master.cf": MASTER_CF.format(port=self.port)},
+                       self.log)
 
     # --- process ---------------------------------------------------------
     def start(self, timeout=10.0):

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -69,6 +70,19 @@ def kill_leftovers(marker, session=None, grace=2.0):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def greets(address, greeting, timeout=2):
+    """True if a server at `address` ((host, port), or a UNIX socket's path)
+    accepts a connection and its first bytes start with `greeting`."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock.recv(100).startswith(greeting)
+    except OSError:
+        return False
 
 
 def _zombie(pid):

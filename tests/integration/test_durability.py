@@ -14,14 +14,13 @@ import re
 import signal
 import smtplib
 import socket
-import ssl
 import subprocess
-import threading
 import time
 import unittest
 
 import wire
 from harness import ChainTestCase, client_tls_context, wait_until
+from submission_load import SubmissionLoad, close
 
 TOKEN = re.compile(rb"\nSubject: chaos-(\d+)\n")
 
@@ -34,50 +33,11 @@ class ChaosLoad(ChainTestCase):
 
     def test_no_accepted_message_is_lost_while_processes_are_killed(self):
         self.chain.start_all()
-        pending = list(range(self.messages))
-        accepted = set()
-        refused = {}
-        lock = threading.Lock()
-        done = threading.Event()
-        deadline = time.monotonic() + self.deadline_s
-
-        def take():
-            with lock:
-                return pending.pop() if pending else None
-
-        def worker():
-            smtp = None
-            token = take()
-            while token is not None and time.monotonic() < deadline:
-                try:
-                    if smtp is None:
-                        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                                context=client_tls_context())
-                        smtp.login("demo@example.test", "demo")
-                    body = f"Subject: chaos-{token}\r\nMessage-ID: <chaos-{token}@client.test>\r\n\r\nx\r\n"
-                    smtp.sendmail("demo@example.test", ["demo@example.test"], body.encode())
-                    with lock:
-                        accepted.add(token)
-                    token = take()
-                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as e:
-                    code = getattr(e, "smtp_code", 0)
-                    if code >= 500:
-                        with lock:
-                            refused[token] = str(e)
-                        token = take()
-                    # 4xx: the client keeps the mail and tries again, as a real one does.
-                    smtp = self._close(smtp)
-                    time.sleep(0.05)
-                except (OSError, smtplib.SMTPException, ssl.SSLError):
-                    smtp = self._close(smtp)  # the MSA died under us: reconnect
-                    time.sleep(0.05)
-            self._close(smtp)
-
         kills = []
 
-        def chaos():
+        def chaos(load):
             rng = random.Random(os.environ.get("MAILPIPE_CHAOS_SEED"))
-            while not (done.is_set() and len(kills) >= self.min_kills) and time.monotonic() < deadline:
+            while not (load.done.is_set() and len(kills) >= self.min_kills) and not load.past_deadline():
                 time.sleep(rng.uniform(0.2, 0.8))
                 name = rng.choice(["msa", "mta", "mda"])
                 self.chain.kill(name)
@@ -85,17 +45,9 @@ class ChaosLoad(ChainTestCase):
                 time.sleep(rng.uniform(0.0, 0.3))  # down for a moment
                 self.chain.start(name)
 
-        started = time.monotonic()
-        threads = [threading.Thread(target=worker) for _ in range(self.connections)]
-        chaos_thread = threading.Thread(target=chaos)
-        chaos_thread.start()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        done.set()
-        chaos_thread.join()
-        submit_s = time.monotonic() - started
+        load = SubmissionLoad(self.messages, self.connections, self.deadline_s, self.connect, self.message_for)
+        submit_s = load.run(chaos, "demo@example.test")
+        accepted = load.accepted["demo"]
 
         def delivered_tokens():
             tokens = []
@@ -114,19 +66,20 @@ class ChaosLoad(ChainTestCase):
         print(f"\naccepted={len(accepted)} delivered={len(delivered)} lost={len(lost)} duplicated={duplicated} "
               f"unacknowledged={unacknowledged} kills={len(kills)} ({', '.join(kills)}) "
               f"submit_s={submit_s:.1f}")
-        self.assertEqual(refused, {})
+        self.assertEqual(load.refused, {})
         self.assertEqual(lost, [])
         self.assertEqual(len(accepted), self.messages, "not every message was accepted before the deadline")
         self.assertGreaterEqual(len(kills), self.min_kills)
 
+    def connect(self):
+        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
+        smtp.login("demo@example.test", "demo")
+        return smtp
+
     @staticmethod
-    def _close(smtp):
-        if smtp is not None:
-            try:
-                smtp.close()
-            except OSError:
-                pass
-        return None
+    def message_for(token):
+        body = f"Subject: chaos-{token}\r\nMessage-ID: <chaos-{token}@client.test>\r\n\r\nx\r\n"
+        return "demo", "demo@example.test", body.encode()
 
 
 def fill(directory):
@@ -151,7 +104,7 @@ class SlowOrBrokenPeers(ChainTestCase):
             smtp.login("demo@example.test", "demo")
             smtp.sendmail("demo@example.test", list(to), f"Subject: {subject}\r\n\r\nbody\r\n".encode())
         finally:
-            ChaosLoad._close(smtp)
+            close(smtp)
 
     def test_a_frozen_mda_does_not_stop_the_msa_and_the_mail_arrives_when_it_wakes(self):
         self.chain.start_all()
@@ -202,7 +155,7 @@ class SmallDisk(ChainTestCase):
             smtp.login("demo@example.test", "demo")
             smtp.sendmail("demo@example.test", ["demo@example.test"], f"Subject: {subject}\r\n\r\nbody\r\n".encode())
         finally:
-            ChaosLoad._close(smtp)
+            close(smtp)
 
     def test_full_spool_is_452_and_mail_is_accepted_again_once_space_returns(self):
         self.mount_tmpfs(self.chain.path("spool"))
@@ -257,7 +210,7 @@ class DsnOnAFullSpool(ChainTestCase):
             smtp.login("demo@example.test", "demo")
             smtp.sendmail("demo@example.test", ["bob@example.test"], b"Subject: for bob\r\n\r\nbody\r\n")
         finally:
-            ChaosLoad._close(smtp)
+            close(smtp)
         self.assertTrue(wait_until(lambda: "event=deferred" in self.chain.log("mta"), 10))
         filler = fill(self.chain.path("spool"))  # no room for the DSN when the lifetime ends
         self.assertTrue(wait_until(lambda: "event=bounce_deferred" in self.chain.log("mta"), 15), self.chain.log("mta"))
@@ -310,7 +263,7 @@ class GracefulStop(ChainTestCase):
 
     def login(self):
         smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(ChaosLoad._close, smtp)
+        self.addCleanup(close, smtp)
         smtp.login("demo@example.test", "demo")
         return smtp
 
@@ -345,7 +298,7 @@ class GracefulStop(ChainTestCase):
         self.chain.start_all()
         self.chain.stop("mda")  # so the message is still queued when the MTA stops
         mx = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
-        self.addCleanup(ChaosLoad._close, mx)
+        self.addCleanup(close, mx)
         mx.ehlo("mx.remote.test")
         mx.mail("someone@remote.test")
         mx.rcpt("demo@example.test")
