@@ -191,6 +191,11 @@ class HostileTestCase(ChainTestCase):
         self.assertEqual(client.command(b"AUTH PLAIN " + plain(user, password)), AUTH_OK)
         return client
 
+    def assert_replies(self, client, dialogue):
+        """dialogue: [(command line, the exact reply it must get)], in turn."""
+        for line, reply in dialogue:
+            self.assertEqual(client.command(line), reply, line)
+
     def send_message(self, client, sender, recipients, message):
         """A whole clean transaction; returns the reply to the data."""
         self.assertEqual(client.command(b"MAIL FROM:<" + sender + b">"), SENDER_OK)

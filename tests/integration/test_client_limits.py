@@ -6,7 +6,6 @@ per session, since a new session costs an attacker nothing.
 import base64
 import smtplib
 import socket
-import ssl
 import time
 import unittest
 

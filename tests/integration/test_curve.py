@@ -5,14 +5,14 @@ an MDA. Plaintext off loopback is refused by the config check unless
 `insecure: true` is set, which is logged at every start.
 """
 import os
-import smtplib
 import subprocess
 import unittest
 
 import zmq
 
 import wire
-from harness import BUILD_DIR, ChainTestCase, client_tls_context
+from harness import BUILD_DIR, ChainTestCase
+from smtp_checks import msa_session
 
 
 def write_key_pair(path):
@@ -36,9 +36,7 @@ class CurveLinks(ChainTestCase):
         self.chain.start_all()
 
     def test_the_msa_with_an_allowed_key_submits_and_others_are_refused(self):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
+        smtp = msa_session(self)
         smtp.sendmail("demo@example.test", ["bob@example.test"], b"Subject: over curve\r\n\r\nhi\r\n")
         smtp.quit()
         self.assertEqual(len(self.chain.wait_for_maildir("bob", 1)), 1)

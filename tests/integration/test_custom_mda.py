@@ -4,10 +4,10 @@ mda by configuration alone (the MTA's mda_endpoint), and mail arrives.
 """
 import mailbox
 import os
-import smtplib
 import unittest
 
-from harness import ChainTestCase, client_tls_context, wait_until
+from harness import ChainTestCase, wait_until
+from smtp_checks import msa_session
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "examples", "python-mda", "mailpipe_mda.py")
 
@@ -22,9 +22,7 @@ class PythonMda(ChainTestCase):
         self.chain.start("msa")
 
     def submit(self, to, subject):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
+        smtp = msa_session(self)
         smtp.sendmail("demo@example.test", to, f"Subject: {subject}\r\nFrom: demo@example.test\r\n\r\n"
                                                f"From the start of a line\r\n.dot\r\n".encode())
         smtp.quit()

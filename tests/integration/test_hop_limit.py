@@ -8,10 +8,10 @@ first, so 49 from the client are 50 at intake (accepted) and 50 are 51
 """
 import os
 import re
-import smtplib
 import unittest
 
-from harness import ChainTestCase, client_tls_context
+from harness import ChainTestCase
+from smtp_checks import msa_session, mx_session, only_message
 
 LIMIT = 50
 
@@ -33,17 +33,10 @@ class HopLimit(ChainTestCase):
         self.chain.start_all()
 
     def mx(self):
-        smtp = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
-        self.addCleanup(smtp.close)
-        smtp.ehlo("mx.remote.test")
-        return smtp
+        return mx_session(self, ehlo="mx.remote.test")
 
     def msa(self):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.ehlo("client.test")
-        smtp.login("demo@example.test", "demo")
-        return smtp
+        return msa_session(self, ehlo="client.test")
 
     def send(self, smtp, sender, data):
         """One transaction; the reply to the end of DATA (after its 354)."""
@@ -67,42 +60,43 @@ class HopLimit(ChainTestCase):
         on the same connection, wait for it, then see it is alone."""
         code, text = self.send(smtp, sender, message(0, "control"))
         self.assertEqual(code, 250, text)
-        files = self.chain.wait_for_maildir("demo", 1)
-        self.assertEqual(len(files), 1)
-        self.assertIn(b"Subject: control", files[0])
-        self.assertNotIn(b"Subject: looping", files[0])
+        delivered = only_message(self, "demo")
+        self.assertIn(b"Subject: control", delivered)
+        self.assertNotIn(b"Subject: looping", delivered)
+
+    def assert_delivered_with_every_hop(self, reply):
+        """49 Received from the client, ours on top: 50, not too many."""
+        code, text = reply
+        self.assertEqual(code, 250, text)
+        delivered = only_message(self, "demo")
+        self.assertIn(b"Subject: one hop to spare", delivered)
+        header_section = delivered.split(b"\n\n", 1)[0]
+        self.assertEqual(len(re.findall(rb"^received:", header_section, re.I | re.M)), LIMIT)  # ours + 49
+        return text
+
+    def assert_fifty_refused_and_the_control_alone_lands(self, smtp, sender, front_log, failed_event):
+        """front_log: the process the client spoke to, which logs failed_event."""
+        reply = self.send(smtp, sender, message(LIMIT, "looping"))
+        self.assert_refused_as_a_loop(reply, front_log)
+        self.assertIn(failed_event, self.chain.log(front_log))
+        self.assert_only_the_control_message_lands(smtp, sender)
 
     def test_fifty_received_from_another_server_are_refused_at_the_end_of_data(self):
-        smtp = self.mx()
-        reply = self.send(smtp, "someone@remote.test", message(LIMIT, "looping"))
-        self.assert_refused_as_a_loop(reply, "mta")
-        self.assertIn("event=receive_failed", self.chain.log("mta"))
-        self.assert_only_the_control_message_lands(smtp, "someone@remote.test")
+        self.assert_fifty_refused_and_the_control_alone_lands(self.mx(), "someone@remote.test", "mta",
+                                                              "event=receive_failed")
 
     def test_forty_nine_received_from_another_server_are_delivered(self):
-        code, text = self.send(self.mx(), "someone@remote.test", message(LIMIT - 1, "one hop to spare"))
-        self.assertEqual(code, 250, text)
+        text = self.assert_delivered_with_every_hop(
+            self.send(self.mx(), "someone@remote.test", message(LIMIT - 1, "one hop to spare")))
         self.assertRegex(text, rb"^2\.0\.0 Ok: queued as [0-9A-Z]+")
-        files = self.chain.wait_for_maildir("demo", 1)
-        self.assertEqual(len(files), 1)
-        self.assertIn(b"Subject: one hop to spare", files[0])
-        header_section = files[0].split(b"\n\n", 1)[0]
-        self.assertEqual(len(re.findall(rb"^received:", header_section, re.I | re.M)), LIMIT)  # ours + 49
 
     def test_fifty_received_through_the_msa_are_refused_at_the_end_of_data(self):
-        smtp = self.msa()
-        reply = self.send(smtp, "demo@example.test", message(LIMIT, "looping"))
-        self.assert_refused_as_a_loop(reply, "msa")
-        self.assertIn("event=submit_failed", self.chain.log("msa"))
-        self.assert_only_the_control_message_lands(smtp, "demo@example.test")
+        self.assert_fifty_refused_and_the_control_alone_lands(self.msa(), "demo@example.test", "msa",
+                                                              "event=submit_failed")
 
     def test_forty_nine_received_through_the_msa_are_delivered(self):
-        code, text = self.send(self.msa(), "demo@example.test", message(LIMIT - 1, "one hop to spare"))
-        self.assertEqual(code, 250, text)
-        files = self.chain.wait_for_maildir("demo", 1)
-        self.assertEqual(len(files), 1)
-        header_section = files[0].split(b"\n\n", 1)[0]
-        self.assertEqual(len(re.findall(rb"^received:", header_section, re.I | re.M)), LIMIT)  # ours + 49
+        self.assert_delivered_with_every_hop(
+            self.send(self.msa(), "demo@example.test", message(LIMIT - 1, "one hop to spare")))
 
 
 if __name__ == "__main__":

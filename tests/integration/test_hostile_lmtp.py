@@ -9,17 +9,17 @@ Mail goes msa -> mta -> mda -> peer; the deferrals and deliveries are
 read from the MTA's log.
 """
 import re
-import smtplib
 import unittest
 
-from harness import QUEUED, ChainTestCase, client_tls_context, free_port, wait_until
+from harness import ChainTestCase, free_port, wait_until
 from hostile_peer import HostilePeer, lmtp_replies, taken
+from peer_outcomes import WAIT, PeerOutcomes
+from smtp_checks import submit_as_demo
 
 A, B = "lmtp1@example.test", "lmtp2@example.test"
-WAIT = 20  # seconds: bound of every wait for one event
 
 
-class LmtpTestCase(ChainTestCase):
+class LmtpTestCase(ChainTestCase, PeerOutcomes):
     def setUp(self):
         super().setUp()
         self.lmtp_port = free_port()
@@ -35,50 +35,21 @@ class LmtpTestCase(ChainTestCase):
     def peer(self, **script):
         peer = HostilePeer("127.0.0.1", self.lmtp_port, lmtp=True, hostname="lmtp.test", **script).start()
         self.addCleanup(peer.stop)
-        self.show_log_on_failure("lmtp peer", lambda: "\n".join(
-            f"conn {n}: {line!r}" for n, line in peer.commands()))
+        self.show_peer_on_failure("lmtp peer", peer)
         return peer
 
     def submit(self, recipients, subject="over lmtp"):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
-        smtp.mail("demo@example.test")
-        for rcpt in recipients:
-            code, text = smtp.rcpt(rcpt)
-            self.assertEqual(code, 250, text)
-        code, text = smtp.data(b"Subject: " + subject.encode() + b"\r\n\r\nhello lmtp\r\n")
-        self.assertEqual(code, 250, text)
-        smtp.quit()
-        return QUEUED.search(b"250 " + text).group(1).decode()
+        return submit_as_demo(self, recipients, subject, b"hello lmtp\r\n")
 
     def events(self, event, queue_id, rcpt):
         return re.findall(rf"event={event} queue_id={queue_id} to={re.escape(rcpt)} relay=mda .*",
-                          self.chain.log("mta"))
-
-    def outcomes(self, queue_id, rcpt):
-        """[(event, line)] for rcpt, in log order."""
-        return re.findall(rf"event=(delivered|deferred|bounced) (queue_id={queue_id} to={re.escape(rcpt)} .*)",
                           self.chain.log("mta"))
 
     def assert_kept(self, queue_id, rcpt, peer):
         """rcpt's first outcome is a 4.x.x deferral, and the MTA never says
         delivered more often than the peer really took it (a retry may meet
         a script that is no longer hostile for fewer recipients)."""
-        found = wait_until(lambda: self.outcomes(queue_id, rcpt), WAIT)
-        self.assertTrue(found, f"no outcome for {rcpt} ({queue_id}) in {WAIT}s")
-        event, line = found[0]
-        self.assertEqual(event, "deferred", f"{rcpt} not kept: {line}")
-        self.assertRegex(line, r"dsn=4\.\d+\.\d+ ")
-        self.assert_never_delivered_unless_taken(queue_id, rcpt, peer)
-
-    def assert_never_delivered_unless_taken(self, queue_id, rcpt, peer):
-        outcomes = self.outcomes(queue_id, rcpt)  # read before the peer: it took first
-        delivered = [line for event, line in outcomes if event == "delivered"]
-        self.assertLessEqual(len(delivered), peer.accepted_count(rcpt, queue_id.encode()),
-                             f"{rcpt} logged delivered without the peer taking it: {delivered}")
-        self.assertEqual([line for event, line in outcomes if event == "bounced"], [])
+        self.assert_deferred_not_delivered(queue_id, rcpt, peer, dsn=r"4\.\d+\.\d+")
 
     def assert_delivered_when_peer_behaves(self, queue_id, rcpts, peer, exactly_once=()):
         for rcpt in rcpts:

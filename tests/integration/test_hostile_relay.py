@@ -10,20 +10,20 @@ behaves delivers it exactly once. Replies with bytes that are not UTF-8
 are kept queued across a restart without corrupting the spool.
 """
 import re
-import smtplib
 import unittest
 
 from dns_server import DnsServer
-from harness import QUEUED, ChainTestCase, client_tls_context, free_port, wait_until
+from harness import ChainTestCase, free_port, wait_until
 from hostile_peer import HostilePeer, if_body_contains, per_recipient
+from peer_outcomes import WAIT, PeerOutcomes
+from smtp_checks import submit_as_demo
 
 DOMAIN = "hostile.test"
 PEER_ADDRESS = "127.0.0.2"
 RECORDS = {"mx": [(DOMAIN, "mx." + DOMAIN, 10)], "a": [("mx." + DOMAIN, PEER_ADDRESS)]}
-WAIT = 20  # seconds: bound of every wait for one event
 
 
-class RelayTestCase(ChainTestCase):
+class RelayTestCase(ChainTestCase, PeerOutcomes):
     """A chain whose outbound port is self.peer_port, DNS from `records`,
     short timeouts and the harness's fast retries (0.5 s, then 1 s)."""
 
@@ -52,58 +52,23 @@ outbound {{ port: {self.peer_port} connect_timeout_ms: 1000 command_timeout_ms: 
     def peer(self, address=PEER_ADDRESS, **script):
         peer = HostilePeer(address, self.peer_port, **script).start()
         self.addCleanup(peer.stop)
-        self.show_log_on_failure(f"peer {address}", lambda: "\n".join(
-            f"conn {n}: {line!r}" for n, line in peer.commands()))
+        self.show_peer_on_failure(f"peer {address}", peer)
         return peer
 
     def submit(self, recipients, subject="hostile", body=b"hello outside\r\n"):
         """Submits as demo through the MSA; the queue id."""
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
-        smtp.mail("demo@example.test")
-        for rcpt in [recipients] if isinstance(recipients, str) else recipients:
-            code, text = smtp.rcpt(rcpt)
-            self.assertEqual(code, 250, text)
-        code, text = smtp.data(b"Subject: " + subject.encode() + b"\r\n\r\n" + body)
-        self.assertEqual(code, 250, text)
-        smtp.quit()
-        return QUEUED.search(b"250 " + text).group(1).decode()
+        return submit_as_demo(self, recipients, subject, body)
 
     # --- the MTA's log -----------------------------------------------------
     def events(self, event, queue_id, rcpt=None):
         to = re.escape(rcpt) if rcpt else r"\S+"
         return re.findall(rf"event={event} queue_id={queue_id} to={to} .*", self.chain.log("mta"))
 
-    def outcomes(self, queue_id, rcpt):
-        """[(event, line)] for rcpt, in log order."""
-        return re.findall(rf"event=(delivered|deferred|bounced) (queue_id={queue_id} to={re.escape(rcpt)} .*)",
-                          self.chain.log("mta"))
-
     def wait_for_outcome(self, queue_id, rcpt, timeout=WAIT):
         """Waits until the MTA logged an outcome for rcpt; the lines by event."""
         found = wait_until(lambda: self.outcomes(queue_id, rcpt), timeout)
         self.assertTrue(found, f"no outcome for {rcpt} ({queue_id}) in {timeout}s")
         return {e: [line for event, line in found if event == e] for e in ("delivered", "deferred", "bounced")}
-
-    def assert_deferred_not_delivered(self, queue_id, rcpt, peer, dsn=r"4\.4\.2"):
-        """rcpt's first outcome is a deferral with `dsn`, and the MTA never
-        says delivered more often than the peer really took the message."""
-        found = wait_until(lambda: self.outcomes(queue_id, rcpt), WAIT)
-        self.assertTrue(found, f"no outcome for {rcpt} ({queue_id}) in {WAIT}s")
-        event, line = found[0]
-        self.assertEqual(event, "deferred", f"{rcpt} not kept: {line}")
-        self.assertRegex(line, rf"dsn={dsn} ")
-        self.assert_never_delivered_unless_taken(queue_id, rcpt, peer)
-        return line
-
-    def assert_never_delivered_unless_taken(self, queue_id, rcpt, peer):
-        outcomes = self.outcomes(queue_id, rcpt)  # read before the peer: it took first
-        delivered = [line for event, line in outcomes if event == "delivered"]
-        self.assertLessEqual(len(delivered), peer.accepted_count(rcpt, queue_id.encode()),
-                             f"{rcpt} logged delivered without the peer taking it: {delivered}")
-        self.assertEqual([line for event, line in outcomes if event == "bounced"], [], f"{rcpt} bounced")
 
     def assert_delivered_once_when_peer_behaves(self, queue_id, rcpt, peer):
         self.assert_never_delivered_unless_taken(queue_id, rcpt, peer)

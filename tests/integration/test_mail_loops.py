@@ -13,7 +13,6 @@ import re
 import unittest
 
 from harness import wait_until
-from hostile_peer import HostilePeer
 from test_hostile_relay import RelayTestCase
 
 WAIT = 20  # seconds
@@ -68,28 +67,21 @@ class LoopTestCase(RelayTestCase):
         self.assertLessEqual(hops, 3, f"{hops} messages came back in through our MX")
 
 
-class RelayDomainPointingAtUs(LoopTestCase):
+class MxAtOurOwnListener(LoopTestCase):
+    """Outbound connections go to our own MX listener, found through the
+    MX of a relay domain (loop.test) or of a remote one (elsewhere.test)."""
     chain_options = {"mx": True, "mx_overrides": 'relay_domain: "loop.test"'}
-    records = {"mx": [("loop.test", "mx.loop.test", 10)], "a": [("mx.loop.test", "127.0.0.1")]}
+    records = {"mx": [("loop.test", "mx.loop.test", 10), ("elsewhere.test", "mx.elsewhere.test", 10)],
+               "a": [("mx.loop.test", "127.0.0.1"), ("mx.elsewhere.test", "127.0.0.1")]}
 
     def prepare_chain(self):
         self.use_our_mx_port_outbound()
 
     def test_relay_domain_whose_mx_is_our_own_listener_bounces_once_with_5_4_6(self):
-        queue_id = self.submit("user@loop.test", "round and round")
-        self.assert_bounced_once_as_a_loop(queue_id, "user@loop.test")
-
-
-class RemoteMxAtOurListener(LoopTestCase):
-    chain_options = {"mx": True}
-    records = {"mx": [("elsewhere.test", "mx.elsewhere.test", 10)], "a": [("mx.elsewhere.test", "127.0.0.1")]}
-
-    def prepare_chain(self):
-        self.use_our_mx_port_outbound()
+        self.assert_bounced_once_as_a_loop(self.submit("user@loop.test", "round and round"), "user@loop.test")
 
     def test_remote_mx_resolving_to_our_own_listener_bounces_with_5_4_6(self):
-        queue_id = self.submit("user@elsewhere.test", "to myself")
-        self.assert_bounced_once_as_a_loop(queue_id, "user@elsewhere.test")
+        self.assert_bounced_once_as_a_loop(self.submit("user@elsewhere.test", "to myself"), "user@elsewhere.test")
 
 
 class PeerWithOurName(LoopTestCase):

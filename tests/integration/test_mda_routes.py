@@ -11,11 +11,11 @@ import grp
 import os
 import pwd
 import re
-import smtplib
 import unittest
 
 import dovecot_server
-from harness import QUEUED, ChainTestCase, client_tls_context, free_port, wait_until
+from harness import QUEUED, ChainTestCase, free_port, wait_until
+from smtp_checks import msa_session
 
 DATE = rb"[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
 # The trace header our MSA puts on top of a submission.
@@ -42,10 +42,7 @@ def add_mda_rules(chain, rules):
 class SubmittingTestCase(ChainTestCase):
     def submit(self, to, message, sender="demo@example.test"):
         """Submits as demo through the MSA (implicit TLS); the queue id."""
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
+        smtp = msa_session(self)
         recipients = [to] if isinstance(to, str) else to
         smtp.mail(sender)
         for rcpt in recipients:

@@ -5,12 +5,12 @@ by destination, delivery delay, queue size, DNS-free local delivery, the
 MDA's outcomes, and the standard process gauges.
 """
 import re
-import smtplib
 import unittest
 import urllib.error
 import urllib.request
 
-from harness import ChainTestCase, client_tls_context, free_port, wait_until
+from harness import ChainTestCase, free_port, wait_until
+from smtp_checks import msa_session, mx_session
 
 
 def scrape(port):
@@ -51,14 +51,10 @@ class Metrics(ChainTestCase):
             self.assertGreater(sample(text, "process_resident_memory_bytes"), 0)
             self.assertGreater(sample(text, "process_open_fds"), 0)
 
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
+        smtp = msa_session(self)
         smtp.sendmail("demo@example.test", ["bob@example.test"], b"Subject: counted\r\n\r\nhi\r\n")
         smtp.quit()
-        mx = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
-        self.addCleanup(mx.close)
-        mx.ehlo("mx.remote.test")
+        mx = mx_session(self, ehlo="mx.remote.test")
         mx.mail("a@remote.test")
         self.assertEqual(mx.rcpt("nobody@example.test")[0], 550)
         mx.quit()
@@ -84,9 +80,7 @@ class Metrics(ChainTestCase):
 
     def test_queue_gauges_and_deferrals_while_the_mda_is_down(self):
         self.chain.stop("mda")
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.login("demo@example.test", "demo")
+        smtp = msa_session(self)
         smtp.sendmail("demo@example.test", ["bob@example.test"], b"Subject: waiting\r\n\r\nhi\r\n")
         smtp.quit()
         port = self.metrics_ports["mta"]

@@ -4,13 +4,13 @@ log line naming file:line:column, and the running one stays.
 """
 import os
 import signal
-import smtplib
 import socket
 import ssl
 import subprocess
 import unittest
 
 from harness import ChainTestCase, client_tls_context, wait_until
+from smtp_checks import msa_session, mx_session
 
 
 def make_certificate(directory, common_name):
@@ -64,10 +64,7 @@ class Reload(ChainTestCase):
 
     def test_new_certificate_and_user_for_new_sessions_while_an_open_one_finishes(self):
         old_cert = der_of(self.chain.path("cert.pem"))
-        open_session = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                        context=client_tls_context())
-        self.addCleanup(open_session.close)
-        open_session.login("demo@example.test", "demo")
+        open_session = msa_session(self)
         open_session.mail("demo@example.test")
         open_session.rcpt("bob@example.test")
 
@@ -91,8 +88,7 @@ class Reload(ChainTestCase):
         # New sessions get the new certificate on both ports, and the new user.
         self.assertEqual(peer_certificate(self.chain.ports["implicit"], starttls=False), der_of(cert))
         self.assertEqual(peer_certificate(self.chain.ports["starttls"], starttls=True), der_of(cert))
-        carol = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(carol.close)
+        carol = msa_session(self, login=None)
         self.assertEqual(carol.login("carol@example.test", "carolpass")[0], 235)
 
     def test_a_broken_config_is_refused_and_the_running_one_stays(self):
@@ -103,23 +99,19 @@ class Reload(ChainTestCase):
         self.assertIn("submit_timout_ms", line)
         self.assertIn('reason="the running configuration stays"', line)
         # Still serving as before.
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15, context=client_tls_context())
-        self.addCleanup(smtp.close)
+        smtp = msa_session(self, login=None)
         self.assertEqual(smtp.login("demo@example.test", "demo")[0], 235)
 
         # A certificate that does not load is refused too, by the MTA's MX.
         self.replace_in("mta.conf", self.chain.path("key.pem"), self.chain.path("missing-key.pem"))
         self.hup("mta", "event=reload_failed")
         self.assertIn("missing-key.pem", self.chain.log("mta").splitlines()[-1])
-        mx = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
-        self.addCleanup(mx.close)
+        mx = mx_session(self)
         mx.starttls(context=client_tls_context())  # the old certificate still serves
         self.assertEqual(mx.ehlo("mx.remote.test")[0], 250)
 
     def test_mta_reloads_users_and_aliases(self):
-        mx = smtplib.SMTP("127.0.0.1", self.chain.ports["mx"], timeout=15)
-        self.addCleanup(mx.close)
-        mx.ehlo("mx.remote.test")
+        mx = mx_session(self, ehlo="mx.remote.test")
         mx.mail("a@remote.test")
         self.assertEqual(mx.rcpt("team@example.test")[0], 550)
         mx.rset()

@@ -7,31 +7,17 @@ import base64
 import re
 import smtplib
 import socket
-import subprocess
 import time
 import unittest
 
 from harness import QUEUED, ChainTestCase, client_tls_context, wait_until
-
-DATE = rb"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
-
-
-def swaks(*args, timeout=30):
-    return subprocess.run(["swaks", "--timeout", "20", *args], capture_output=True, timeout=timeout)
+from smtp_checks import DATE, msa_session, only_message, swaks, trace_fields
 
 
 class Submission(ChainTestCase):
     def setUp(self):
         super().setUp()
         self.chain.start_all()
-
-    def login(self, user="demo@example.test", password="demo"):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        smtp.ehlo("client.test")
-        smtp.login(user, password)
-        self.addCleanup(smtp.close)
-        return smtp
 
     def test_swaks_starttls_auth_plain_lands_byte_for_byte(self):
         message = (b"Subject: spine test\r\nFrom: demo@example.test\r\nTo: demo@example.test\r\n\r\n"
@@ -47,29 +33,21 @@ class Submission(ChainTestCase):
         self.assertEqual(result.returncode, 0, result.stdout.decode(errors="replace"))
         queue_id = QUEUED.search(result.stdout).group(1)
 
-        files = self.chain.wait_for_maildir("demo", 1)
-        self.assertEqual(len(files), 1)
         expected = re.compile(
-            rb"Return-Path: <demo@example\.test>\n"
-            rb"Delivered-To: demo@example\.test\n"
-            rb"Received: from client\.test \(\[127\.0\.0\.1\]\)\n"
-            rb"\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)\n"
-            rb"\tby msa\.test \(mailpipe\) with ESMTPSA id " + queue_id + rb";\n"
-            rb"\t" + DATE + rb"\n"
+            trace_fields(b"demo@example.test", b"demo@example.test", b"client.test", b"msa.test", b"ESMTPSA",
+                         queue_id) +
             rb"Subject: spine test\nFrom: demo@example\.test\nTo: demo@example\.test\n"
             rb"Date: " + DATE + rb"\n"
             rb"Message-ID: <" + queue_id + rb"\.[a-z0-9]+@msa\.test>\n"
             rb"\n"
             rb"first line\n\.leading dot\n\.\.two dots\nlast line\n\Z")
-        self.assertRegex(files[0], expected)
+        self.assertRegex(only_message(self, "demo"), expected)
         # The file is there before the MDA's answer reaches the MTA's log.
         self.assertTrue(wait_until(lambda: b"event=delivered queue_id=" + queue_id in self.chain.log("mta").encode(), 5))
         self.assertIn(b"event=submitted queue_id=" + queue_id, self.chain.log("msa").encode())
 
     def test_smtplib_implicit_tls_auth_login_two_recipients(self):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        smtp.ehlo("client.test")
+        smtp = msa_session(self, login=None, ehlo="client.test")
         smtp.user, smtp.password = "demo@example.test", "demo"
         code, _ = smtp.auth("LOGIN", smtp.auth_login)
         self.assertEqual(code, 235)
@@ -137,10 +115,7 @@ class Submission(ChainTestCase):
             self.assertNotIn(b"220", data)
 
     def test_too_many_auth_failures_close_the_session(self):
-        smtp = smtplib.SMTP_SSL("127.0.0.1", self.chain.ports["implicit"], timeout=15,
-                                context=client_tls_context())
-        self.addCleanup(smtp.close)
-        smtp.ehlo("client.test")
+        smtp = msa_session(self, login=None, ehlo="client.test")
         bad = "PLAIN " + base64.b64encode(b"\0demo@example.test\0nope").decode()
         self.assertEqual(smtp.docmd("AUTH", bad)[0], 535)
         self.assertEqual(smtp.docmd("AUTH", bad)[0], 535)
@@ -162,18 +137,22 @@ class Durability(ChainTestCase):
         finally:
             smtp.close()
 
-    def test_mail_waits_in_the_mta_while_the_mda_is_down(self):
+    def submit_while_the_mda_is_down(self, subject):
         self.chain.start_all()
         self.chain.stop("mda")
-        self.submit("while mda down")  # 250: the MTA holds it
+        self.submit(subject)  # 250: the MTA holds it
+
+    def assert_delivered_once_the_mda_is_back(self, subject):
+        self.chain.start("mda")
+        self.assertIn(b"Subject: " + subject.encode() + b"\n", only_message(self, "demo", timeout=15))
+
+    def test_mail_waits_in_the_mta_while_the_mda_is_down(self):
+        self.submit_while_the_mda_is_down("while mda down")
         self.assertFalse(wait_until(lambda: self.chain.maildir_files("demo"), 1.0))
         # deliver_timeout_ms is 2000: the attempt is deferred after that.
         self.assertTrue(wait_until(lambda: "event=deferred" in self.chain.log("mta"), 10))
         self.assertEqual(self.chain.maildir_files("demo"), [])
-        self.chain.start("mda")
-        files = self.chain.wait_for_maildir("demo", 1, timeout=15)
-        self.assertEqual(len(files), 1)
-        self.assertIn(b"Subject: while mda down\n", files[0])
+        self.assert_delivered_once_the_mda_is_back("while mda down")
 
     def test_mta_down_gives_451_within_the_submit_timeout(self):
         self.chain.start_all()
@@ -191,16 +170,11 @@ class Durability(ChainTestCase):
         self.assertEqual(self.chain.maildir_files("demo"), [])
 
     def test_mta_restart_resumes_its_spool(self):
-        self.chain.start_all()
-        self.chain.stop("mda")
-        self.submit("survives restart")
+        self.submit_while_the_mda_is_down("survives restart")
         self.assertEqual(self.chain.stop("mta"), 0)
         self.chain.start("mta")
         self.assertIn("recovered=1", self.chain.log("mta"))
-        self.chain.start("mda")
-        files = self.chain.wait_for_maildir("demo", 1, timeout=15)
-        self.assertEqual(len(files), 1)
-        self.assertIn(b"Subject: survives restart\n", files[0])
+        self.assert_delivered_once_the_mda_is_back("survives restart")
 
     def test_processes_stop_cleanly_on_sigterm(self):
         self.chain.start_all()
