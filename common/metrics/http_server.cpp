@@ -118,11 +118,7 @@ std::string answer_request(std::string_view head, const Registry& registry) {
 HttpServer::HttpServer(asio::io_context& io, const std::string& address, const Registry& registry,
                        HttpLimits limits)
     : io_(io), acceptor_(io), registry_(registry), limits_(limits) {
-  const auto endpoint = net::parse_listen_address(address);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  net::listen_on(acceptor_, address);
 }
 
 void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }

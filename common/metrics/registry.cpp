@@ -160,16 +160,21 @@ Registry::Metric& Registry::child(Family& family, std::span<const Label> labels,
   return family.children.emplace(std::move(key), Metric{}).first->second;
 }
 
+template <class Value>
+Value& Registry::value_child(std::string_view name, std::string_view help, Type type, std::span<const Label> labels) {
+  bool found = false;
+  Metric& metric = child(family(name, help, type, labels, nullptr), labels, found, false);
+  if (!found) metric.emplace<Value>();
+  if (auto* value = std::get_if<Value>(&metric)) return *value;
+  throw std::invalid_argument("metric '" + std::string(name) + "': these labels are a callback");
+}
+
 Counter& Registry::counter(std::string_view name, std::string_view help, std::initializer_list<Label> labels) {
   return counter(name, help, std::span<const Label>(labels.begin(), labels.size()));
 }
 
 Counter& Registry::counter(std::string_view name, std::string_view help, std::span<const Label> labels) {
-  bool found = false;
-  Metric& metric = child(family(name, help, Type::counter, labels, nullptr), labels, found, false);
-  if (!found) metric.emplace<Counter>();
-  if (auto* counter = std::get_if<Counter>(&metric)) return *counter;
-  throw std::invalid_argument("metric '" + std::string(name) + "': these labels are a callback");
+  return value_child<Counter>(name, help, Type::counter, labels);
 }
 
 Gauge& Registry::gauge(std::string_view name, std::string_view help, std::initializer_list<Label> labels) {
@@ -177,11 +182,7 @@ Gauge& Registry::gauge(std::string_view name, std::string_view help, std::initia
 }
 
 Gauge& Registry::gauge(std::string_view name, std::string_view help, std::span<const Label> labels) {
-  bool found = false;
-  Metric& metric = child(family(name, help, Type::gauge, labels, nullptr), labels, found, false);
-  if (!found) metric.emplace<Gauge>();
-  if (auto* gauge = std::get_if<Gauge>(&metric)) return *gauge;
-  throw std::invalid_argument("metric '" + std::string(name) + "': these labels are a callback");
+  return value_child<Gauge>(name, help, Type::gauge, labels);
 }
 
 Histogram& Registry::histogram(std::string_view name, std::string_view help, const std::vector<double>& bounds,

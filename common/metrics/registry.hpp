@@ -138,6 +138,10 @@ class Registry final {
   // The child's slot, or the "other" one beyond the cap; `found` says
   // whether it existed already.
   Metric& child(Family& family, std::span<const Label> labels, bool& found, bool callback);
+  // A counter's or gauge's child (found or made); invalid_argument when
+  // those labels hold a callback.
+  template <class Value>
+  Value& value_child(std::string_view name, std::string_view help, Type type, std::span<const Label> labels);
   void register_fn(std::string_view name, std::string_view help, Type type, std::span<const Label> labels,
                    Callback read);
 

@@ -38,6 +38,14 @@ asio::ip::tcp::endpoint parse_listen_address(std::string_view address) {
   return {ip, static_cast<unsigned short>(number)};
 }
 
+void listen_on(asio::ip::tcp::acceptor& acceptor, std::string_view address) {
+  const auto endpoint = parse_listen_address(address);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
 std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
   const auto ip = endpoint.address();
   return (ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string()) + ":" + std::to_string(endpoint.port());

@@ -16,11 +16,7 @@ Listener::Listener(asio::io_context& io, const std::string& address, SessionSett
       policy_(policy),
       sink_(sink),
       clients_(clients ? std::move(clients) : std::make_shared<ClientLimits>(settings_->limits)) {
-  const auto endpoint = net::parse_listen_address(address);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  net::listen_on(acceptor_, address);
 }
 
 void Listener::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
