@@ -13,9 +13,9 @@
 // MDA's per-recipient outcomes. Config (MtaConfig in proto/config.proto):
 // hostname, intake_endpoint, mda_endpoint, spool_dir, local_domain,
 // passwd_file, aliases_file, recipient_delimiter, alias limits,
-// deliver_timeout_ms, retry, max_parallel_deliveries, max_received_headers,
-// dns, outbound, mx, shutdown_timeout_ms, user, log, intake_link,
-// mda_link, admin_endpoint, admin_group, metrics_listen.
+// deliver_timeout_ms, retry, max_local_deliveries, max_remote_deliveries,
+// max_received_headers, dns, outbound, mx, shutdown_timeout_ms, user, log,
+// intake_link, mda_link, admin_endpoint, admin_group, metrics_listen.
 #include <exception>
 #include <optional>
 

@@ -1,9 +1,11 @@
 #pragma once
-// The MTA's scheduler: knows every queued message's recipient states, starts
-// delivery attempts when they are due (at most max_parallel_deliveries at a
-// time), records each outcome durably, and removes a message from the spool
-// once every recipient is final (delivered or bounced). Only the queue
-// decides retry, backoff and bounce (STYLE habit 11).
+// The MTA's queue: knows every queued message's recipient states, runs a
+// delivery job for each destination of a message (the local MDA, or one
+// remote domain) when its recipients are due, as DeliveryScheduler allows
+// (separate local and remote slots, a cap per remote domain, round robin:
+// DESIGN rule 6), records each outcome durably, and removes a message from
+// the spool once every recipient is final (delivered or bounced). Only the
+// queue decides retry, backoff and bounce (STYLE habit 11).
 //
 // Memory: per message its envelope and state. The body is read from the
 // spool for each attempt, except for the first attempt of a message that
@@ -25,6 +27,7 @@
 #include "config.pb.h"
 
 #include "mta/courier.hpp"
+#include "mta/delivery_scheduler.hpp"
 #include "mta/mta_metrics.hpp"
 #include "mta/recipient_resolver.hpp"
 #include "mta/spool.hpp"
@@ -83,35 +86,52 @@ class QueueRunner final {
   void start();
   // No new attempts; those in flight finish and record their outcome.
   void stop();
-  std::size_t active_attempts() const { return active_; }
+  // Delivery jobs under way (delivering, or writing what they learnt).
+  std::size_t active_attempts() const { return jobs_in_flight_; }
 
  private:
   struct Entry {
     v1::Envelope envelope;
     v1::SpoolState state;
-    bool in_flight = false;
+    std::set<Destination> running;  // jobs delivering now
+    std::set<Destination> waiting;  // jobs offered to the scheduler, not started yet
+    int64_t wake_ms = INT64_MAX;    // the earliest wake-up the scheduler holds for it
+    bool saving = false;            // a state write or the removal is under way
+    bool save_again = false;        // the state changed while it was written
+    bool gone = false;              // its spool file is unreadable: dropped when idle
     std::shared_ptr<v1::SpoolMessage> committed;  // see add()
+    bool in_flight() const { return !running.empty() || saving; }
   };
 
   asio::awaitable<void> schedule_loop();
-  // The recipients an attempt starting at now_ms takes, by courier, and
-  // the results known before any delivery (unknown local mailboxes).
+  Destination destination_of(const std::string& address) const;
+  // Asks the scheduler for a wake-up at the entry's next due recipient of
+  // a destination with no job (a job re-arms its own when it ends).
+  void wake(const std::string& queue_id, Entry& entry);
+  // Offers a job for each destination of the message with recipients due.
+  void offer_due(const std::string& queue_id, int64_t now_ms);
+  // One job: the due recipients of one destination of one message. Plain
+  // parameters, not a DeliveryJob: GCC 12 mishandles class-type coroutine
+  // parameters taken by value.
+  asio::awaitable<void> run_job(std::string queue_id, bool local, std::string domain);
+  // Writes the entry's state (one write at a time per message; a change
+  // meanwhile is written after it), or removes a finished message.
+  asio::awaitable<void> persist(std::string queue_id);
+  // Drops a message that is done with (or gone) from memory.
+  void forget(const std::string& queue_id);
+  // The recipients of one destination a job starting at now_ms takes,
+  // and the results known before any delivery (unknown local mailboxes).
   struct DueRecipients {
-    std::vector<std::string> local;
-    std::vector<std::string> remote;
+    std::vector<std::string> recipients;  // for the courier
     std::map<std::string, v1::RecipientResult> results;
     uint32_t attempt_number = 1;
   };
-  DueRecipients due_recipients(const Entry& entry, int64_t now_ms) const;
-  asio::awaitable<void> attempt(std::string queue_id);
+  DueRecipients due_recipients(const Entry& entry, int64_t now_ms, const Destination& destination) const;
   // A temporary failure for every due recipient: the body cannot be read.
   static void defer_unreadable(DueRecipients& due, const IoError& error);
   // Bounced recipients whose DSN could not be queued go back to pending.
   void keep_unbounced(const std::string& queue_id, Entry& entry, const std::vector<v1::RecipientProgress>& bounced,
                       int64_t now_ms);
-  // Writes the state after an attempt, or removes a finished message, and
-  // frees the attempt's slot.
-  asio::awaitable<void> save_after_attempt(const std::string& queue_id, Entry& entry);
   // Applies outcomes to the in-memory state; returns the newly bounced.
   std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
                                             const std::map<std::string, v1::RecipientResult>& results,
@@ -135,7 +155,8 @@ class QueueRunner final {
   std::set<std::string> local_domains_;
   std::map<std::string, Entry> entries_;
   asio::steady_timer wake_;
-  std::size_t active_ = 0;
+  DeliveryScheduler scheduler_;
+  std::size_t jobs_in_flight_ = 0;
   std::size_t committed_bytes_ = 0;
   bool kicked_ = false;
   MtaMetrics* metrics_ = nullptr;  // something changed since the scan began

@@ -141,19 +141,6 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
     return results;
   };
 
-  // Per-destination concurrency: wait for a free slot rather than hammer one domain.
-  asio::steady_timer slot_wait(io_);
-  while (active_per_domain_[domain] >= std::max<uint32_t>(1, config_.outbound().max_connections_per_destination())) {
-    slot_wait.expires_after(std::chrono::milliseconds(20));
-    co_await slot_wait.async_wait(asio::use_awaitable);
-  }
-  ++active_per_domain_[domain];
-  struct Release {
-    std::map<std::string, unsigned>& active;
-    std::string domain;
-    ~Release() { --active[domain]; }
-  } release{active_per_domain_, domain};
-
   const MxAnswer mx = co_await resolver_.lookup_mx(domain);
   if (metrics_) metrics_->dns_lookup("mx", dns_result(mx.status));
   if (mx.status == DnsStatus::permanent) {

@@ -2,8 +2,8 @@
 // How mail leaves the MTA for other domains: for each recipient domain,
 // find the MX hosts (RFC 5321 5.1, RFC 7505), try them in order, address
 // by address (each address once, at most mx_address_limit per attempt),
-// until one answers for the recipients; at most
-// max_connections_per_destination transactions to one domain at a time.
+// until one answers for the recipients. How many run at once, to one
+// domain and in all, is the queue's decision (DeliveryScheduler).
 // An MX that is this MTA (our own listener, or a server greeting with our
 // name) fails the recipients 554 5.4.6: the mail would loop.
 // Every recipient gets an outcome: DELIVERED, TEMPFAIL or PERMFAIL.
@@ -47,7 +47,6 @@ class RemoteCourier final : public Courier {
   asio::ssl::context opportunistic_context_;
   SmtpClient client_;
   std::vector<asio::ip::tcp::endpoint> own_endpoints_;  // our MX listeners: an MX there is ourselves
-  std::map<std::string, unsigned> active_per_domain_;
   MtaMetrics* metrics_ = nullptr;
 };
 

@@ -42,7 +42,11 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   file.require(config.has_spool_dir(), "spool_dir");
   if (config.deliver_timeout_ms() == 0) file.fail({"deliver_timeout_ms"}, "must be > 0");
   if (config.retry().first_retry_ms() == 0) file.fail({"retry", "first_retry_ms"}, "must be > 0");
-  if (config.max_parallel_deliveries() == 0) file.fail({"max_parallel_deliveries"}, "must be > 0");
+  if (config.max_local_deliveries() == 0) file.fail({"max_local_deliveries"}, "must be > 0");
+  if (config.max_remote_deliveries() == 0) file.fail({"max_remote_deliveries"}, "must be > 0");
+  if (config.outbound().max_connections_per_destination() == 0) {
+    file.fail({"outbound", "max_connections_per_destination"}, "must be > 0");
+  }
   if (config.alias_expansion_limit() == 0) file.fail({"alias_expansion_limit"}, "must be > 0");
   // Our own Received field is always there: 0 would refuse every message.
   if (config.max_received_headers() == 0) file.fail({"max_received_headers"}, "must be > 0");
