@@ -1,5 +1,6 @@
 #include "common/mime/encoded_words.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "common/mime/charset.hpp"
@@ -42,20 +43,12 @@ void append_q(std::string& out, std::string_view bytes) {
   }
 }
 
+// RFC 2047 4.2: "_" is a space, "=XX" a byte. "_" is no hex digit, so
+// turning it into a space first changes no escape ("=5F" is still "_").
 std::string decode_q(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const std::optional<unsigned char> byte = text[i] == '=' ? hex_byte_at(text, i + 1) : std::nullopt;
-    if (text[i] == '_') {
-      out += ' ';
-    } else if (byte) {
-      out += static_cast<char>(*byte);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  std::string spaced(text);
+  std::replace(spaced.begin(), spaced.end(), '_', ' ');
+  return decode_hex_escapes(spaced, '=');
 }
 
 struct Word {

@@ -77,23 +77,11 @@ std::string qp_decode(std::string_view encoded) {
     if (line.ends_with('\r')) line.remove_suffix(1);
     // Rule 3: white space at the end of an encoded line was added in transit.
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    bool soft_break = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      if (line[i] != '=') {
-        out += line[i];
-        continue;
-      }
-      if (i + 1 == line.size()) {
-        soft_break = true;
-        break;
-      }
-      if (const std::optional<unsigned char> byte = hex_byte_at(line, i + 1)) {
-        out += static_cast<char>(*byte);
-        i += 2;
-      } else {
-        out += '=';
-      }
-    }
+    // Rule 5: an "=" that ends the line is a soft line break (no hex
+    // digit is "=", so it never ends an escape).
+    const bool soft_break = line.ends_with('=');
+    if (soft_break) line.remove_suffix(1);
+    out += decode_hex_escapes(line, '=');
     if (has_break && !soft_break) out += "\r\n";
     pos = end + 1;
   }

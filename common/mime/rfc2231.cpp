@@ -84,19 +84,7 @@ std::vector<std::string> split_encoded(std::string_view value, std::size_t first
   return pieces;
 }
 
-std::string percent_decoded(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const std::optional<unsigned char> byte = text[i] == '%' ? hex_byte_at(text, i + 1) : std::nullopt;
-    if (byte) {
-      out += static_cast<char>(*byte);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
+std::string percent_decoded(std::string_view text) { return decode_hex_escapes(text, '%'); }
 
 struct Parameter {
   std::optional<std::string> plain;

@@ -27,4 +27,19 @@ std::optional<unsigned char> hex_byte_at(std::string_view text, std::size_t pos)
   return static_cast<unsigned char>(high * 16 + low);
 }
 
+std::string decode_hex_escapes(std::string_view text, char escape) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::optional<unsigned char> byte = text[i] == escape ? hex_byte_at(text, i + 1) : std::nullopt;
+    if (byte) {
+      out += static_cast<char>(*byte);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace mailpipe

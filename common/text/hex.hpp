@@ -17,4 +17,8 @@ void append_hex_escape(std::string& out, std::string_view escape, unsigned char 
 // are not two hex digits there.
 std::optional<unsigned char> hex_byte_at(std::string_view text, std::size_t pos);
 
+// Every `escape` followed by two hex digits becomes that byte; everything
+// else, an escape without two hex digits after it included, stays.
+std::string decode_hex_escapes(std::string_view text, char escape);
+
 }  // namespace mailpipe

@@ -20,5 +20,10 @@ TEST(Hex, ReadsTwoDigitsOfEitherCase) {
   EXPECT_FALSE(hex_byte_at("=1", 2));
 }
 
+TEST(Hex, DecodesOnlyWholeEscapes) {
+  EXPECT_EQ(decode_hex_escapes("a%20b%2", '%'), "a b%2");
+  EXPECT_EQ(decode_hex_escapes("=C3=BC=ZZ", '='), "\xC3\xBC=ZZ");
+}
+
 }  // namespace
 }  // namespace mailpipe

@@ -13,11 +13,13 @@
 
 namespace mailpipe::mua {
 
+using mime::Mailbox;
+
 struct MailRequest {
-  mime::Mailbox from;
-  std::vector<mime::Mailbox> to;
-  std::vector<mime::Mailbox> cc;
-  std::vector<mime::Mailbox> bcc;
+  Mailbox from;
+  std::vector<Mailbox> to;
+  std::vector<Mailbox> cc;
+  std::vector<Mailbox> bcc;
   std::string subject;
   std::string body;
   std::vector<Attachment> attachments;
