@@ -66,10 +66,29 @@ SubmissionOutcome run(FakeChannel& channel, const OutgoingMail& mail, bool parti
   return outcome;
 }
 
+// One submission of sample_mail() to a good server that answers `reply` to
+// every line starting with `prefix`.
+SubmissionOutcome run_answering(FakeChannel& channel, std::string auth, std::string prefix, smtp::Reply reply,
+                                bool partial = false) {
+  channel.answer = server(channel, std::move(auth),
+                          [prefix = std::move(prefix), reply = std::move(reply)](const std::string& line) {
+                            return line.starts_with(prefix) ? std::optional<smtp::Reply>(reply) : std::nullopt;
+                          });
+  return run(channel, sample_mail(), partial);
+}
+
 std::string transcript(const FakeChannel& channel) {
   std::string out;
   for (const auto& w : channel.written) out += w.size() > 100 ? "<message>\r\n" : w;
   return out;
+}
+
+// Exit 5 for `why`, and the password never left: no AUTH was sent.
+void expect_stopped_before_auth(FakeChannel& channel, std::string_view why) {
+  const SubmissionOutcome outcome = run(channel, sample_mail());
+  EXPECT_EQ(outcome.exit, Exit::unreachable);
+  EXPECT_NE(outcome.error.find(why), std::string::npos) << outcome.error;
+  EXPECT_EQ(transcript(channel).find("AUTH"), std::string::npos);
 }
 
 TEST(Submission, TheWholeDialogueInOrder) {
@@ -111,11 +130,8 @@ TEST(Submission, LoginFallsBackToLoginMechanism) {
 
 TEST(Submission, RefusedLoginIsExit3WithTheServersWords) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN LOGIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line.starts_with("AUTH")) return smtp::Reply{535, "5.7.8", "Authentication credentials invalid"};
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail());
+  const SubmissionOutcome outcome =
+      run_answering(channel, "AUTH PLAIN LOGIN", "AUTH", {535, "5.7.8", "Authentication credentials invalid"});
   EXPECT_EQ(outcome.exit, Exit::login_refused);
   EXPECT_EQ(outcome.error, "login refused by the server: 535 5.7.8 Authentication credentials invalid");
   EXPECT_EQ(transcript(channel).find("MAIL"), std::string::npos);
@@ -126,29 +142,20 @@ TEST(Submission, NoStarttlsNoPassword) {
   channel.answer = FakeChannel::one_each([](const std::string& line) {
     return line.starts_with("EHLO") ? smtp::Reply{250, "", "fake\nAUTH PLAIN"} : ok();
   });
-  const SubmissionOutcome outcome = run(channel, sample_mail());
-  EXPECT_EQ(outcome.exit, Exit::unreachable);
-  EXPECT_NE(outcome.error.find("does not offer STARTTLS"), std::string::npos);
-  EXPECT_EQ(transcript(channel).find("AUTH"), std::string::npos);
+  expect_stopped_before_auth(channel, "does not offer STARTTLS");
 }
 
 TEST(Submission, FailedHandshakeIsExit5) {
   FakeChannel channel;
   channel.tls_works = false;
   channel.answer = server(channel);
-  const SubmissionOutcome outcome = run(channel, sample_mail());
-  EXPECT_EQ(outcome.exit, Exit::unreachable);
-  EXPECT_NE(outcome.error.find("certificate verify failed"), std::string::npos);
-  EXPECT_EQ(transcript(channel).find("AUTH"), std::string::npos);
+  expect_stopped_before_auth(channel, "certificate verify failed");
 }
 
 TEST(Submission, OneRefusedRecipientAbortsWithRset) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line == "RCPT TO:<b@example.test>") return smtp::Reply{550, "5.1.1", "User unknown"};
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail());
+  const SubmissionOutcome outcome =
+      run_answering(channel, "AUTH PLAIN", "RCPT TO:<b@example.test>", {550, "5.1.1", "User unknown"});
   EXPECT_EQ(outcome.exit, Exit::refused);
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(outcome.refused[0], "recipient <b@example.test> refused by the server: 550 5.1.1 User unknown");
@@ -159,11 +166,8 @@ TEST(Submission, OneRefusedRecipientAbortsWithRset) {
 
 TEST(Submission, PartialSendsToTheOthersAndStillSaysSo) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line == "RCPT TO:<b@example.test>") return smtp::Reply{550, "5.1.1", "User unknown"};
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail(), true);
+  const SubmissionOutcome outcome =
+      run_answering(channel, "AUTH PLAIN", "RCPT TO:<b@example.test>", {550, "5.1.1", "User unknown"}, true);
   EXPECT_EQ(outcome.exit, Exit::refused);
   EXPECT_EQ(outcome.accepted, "250 2.0.0 Ok: queued as ABC123");
   EXPECT_EQ(outcome.refused.size(), 1u);
@@ -171,11 +175,8 @@ TEST(Submission, PartialSendsToTheOthersAndStillSaysSo) {
 
 TEST(Submission, AllRecipientsRefusedSendsNothing) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line.starts_with("RCPT")) return smtp::Reply{501, "5.1.3", "Bad address syntax"};
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail(), true);
+  const SubmissionOutcome outcome =
+      run_answering(channel, "AUTH PLAIN", "RCPT", {501, "5.1.3", "Bad address syntax"}, true);
   EXPECT_EQ(outcome.exit, Exit::refused);
   EXPECT_EQ(outcome.refused.size(), 2u);
   EXPECT_EQ(transcript(channel).find("DATA"), std::string::npos);
@@ -183,11 +184,8 @@ TEST(Submission, AllRecipientsRefusedSendsNothing) {
 
 TEST(Submission, RefusedSenderIsExit4) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line.starts_with("MAIL")) return smtp::Reply{553, "5.7.1", "Sender address rejected: not owned by authenticated user"};
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail());
+  const SubmissionOutcome outcome =
+      run_answering(channel, "AUTH PLAIN", "MAIL", {553, "5.7.1", "Sender address rejected: not owned by authenticated user"});
   EXPECT_EQ(outcome.exit, Exit::refused);
   EXPECT_EQ(outcome.error, "sender <demo@example.test> refused by the server: 553 5.7.1 Sender address rejected: "
                            "not owned by authenticated user");
@@ -207,11 +205,7 @@ TEST(Submission, MissingExtensionsStopBeforeMail) {
 
 TEST(Submission, ConnectionLostIsExit5AndNoQuit) {
   FakeChannel channel;
-  channel.answer = server(channel, "AUTH PLAIN", [](const std::string& line) -> std::optional<smtp::Reply> {
-    if (line.starts_with("RCPT")) return smtp::Reply{-1, "", ""};  // no answer at all
-    return std::nullopt;
-  });
-  const SubmissionOutcome outcome = run(channel, sample_mail());
+  const SubmissionOutcome outcome = run_answering(channel, "AUTH PLAIN", "RCPT", {-1, "", ""});  // no answer at all
   EXPECT_EQ(outcome.exit, Exit::unreachable);
   EXPECT_EQ(outcome.error, "connection to fake:587 failed at RCPT: connection lost: End of file");
   EXPECT_EQ(transcript(channel).find("QUIT"), std::string::npos);
