@@ -6,6 +6,7 @@
 
 #include "common/os/durable_file.hpp"
 #include "common/smtp/address.hpp"
+#include "common/text/split.hpp"
 
 namespace mailpipe::mta {
 namespace {
@@ -169,15 +170,7 @@ AliasMap AliasMap::parse(std::string_view text, std::string_view origin) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   Parser parser(origin);
   unsigned number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    parser.read_line(line, ++number);
-  }
+  for (const std::string_view line : text_lines(text)) parser.read_line(line, ++number);
   parser.finish();
 
   AliasMap map;

@@ -1,10 +1,16 @@
 #include "mta/bounce.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
+#include <limits>
 #include <string_view>
 
+#include "common/mime/boundary.hpp"
+#include "common/mime/header_folding.hpp"
+#include "common/mime/header_section.hpp"
+#include "common/mime/message_date.hpp"
+#include "common/text/split.hpp"
+#include "common/text/utf8_strings.hpp"
 #include "mailpipe.pb.h"
 
 namespace mailpipe::mta {
@@ -13,8 +19,8 @@ namespace {
 constexpr std::string_view crlf = "\r\n";
 // RFC 5322 2.1.1: 998 octets is the hard limit for a line, 78 is what
 // readers expect; we fold at the second and never pass the first.
-constexpr std::size_t fold_width = 78;
-constexpr std::size_t max_line = 998;
+constexpr std::size_t fold_width = mime::max_header_line;
+constexpr std::size_t max_line = mime::max_line_octets;
 // A remote reply can be long (several reply lines joined); more than this
 // helps nobody reading a bounce and only lets a peer grow it.
 constexpr std::size_t max_text_bytes = 2000;
@@ -56,62 +62,22 @@ std::string token(std::string_view in, std::size_t limit) {
   return out;
 }
 
-// Appends `first` + `text` as lines of at most fold_width where spaces allow
-// and never more than max_line; continuation lines start with `indent`
-// (whitespace, so a folded header unfolds again, RFC 5322 2.2.3).
+// Appends `first` + `text` folded at its spaces to lines of at most
+// fold_width where they allow and never more than max_line; continuation
+// lines start with `indent` (whitespace, so a folded header unfolds again,
+// RFC 5322 2.2.3). A word longer than a line (a hostile peer's reply) is
+// cut hard.
 void append_folded(std::string& out, std::string_view first, std::string_view text, std::string_view indent) {
-  std::string line(first);
-  bool line_empty = true;  // holds only its prefix
-  auto flush = [&] {
-    out += line;
-    out += crlf;
-    line.assign(indent);
-    line_empty = true;
-  };
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find(' ', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view word = text.substr(pos, end - pos);
-    pos = end + 1;
-    while (!word.empty()) {
-      const std::size_t sep = line_empty ? 0 : 1;
-      const bool fits_fresh_line = indent.size() + word.size() <= max_line;
-      if (!line_empty && ((fits_fresh_line && line.size() + sep + word.size() > fold_width) ||
-                          line.size() + sep >= max_line)) {
-        flush();
-        continue;
-      }
-      // A word longer than a line (a hostile peer's reply) is cut hard.
-      const std::size_t room = max_line - std::min(max_line, line.size() + sep);
-      if (sep) line += ' ';
-      line += word.substr(0, room);
-      line_empty = false;
-      word.remove_prefix(std::min(room, word.size()));
-      if (!word.empty()) flush();
-    }
+  std::vector<mime::HeaderToken> words;
+  for (const std::string_view word : split_at(text, ' ')) {
+    // `first` ends where the text starts: no space before the first word.
+    if (!word.empty()) words.push_back({std::string(word), !words.empty()});
   }
-  out += line;
-  out += crlf;
+  out += mime::fold_tokens(first, words, {.width = fold_width, .indent = indent, .hard_limit = max_line});
 }
 
-// RFC 5322 3.3 date in local time with a numeric zone. Names are spelled
-// out here rather than taken from strftime("%a %b"), which follows the
-// process locale.
-std::string rfc5322_date(int64_t unix_ms) {
-  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  if (localtime_r(&seconds, &tm) == nullptr) gmtime_r(&seconds, &tm);
-  char zone[16] = "+0000";
-  std::strftime(zone, sizeof zone, "%z", &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d %s", days[tm.tm_wday % 7], tm.tm_mday,
-                months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
-  return buf;
-}
+// RFC 5322 3.3 date in local time with a numeric zone.
+std::string rfc5322_date(int64_t unix_ms) { return mime::rfc5322_date(static_cast<std::time_t>(unix_ms / 1000)); }
 
 // RFC 3463 2: class "." subject "." detail. Only 4 and 5 make sense for a
 // failure; anything else is replaced by one derived from the basic code.
@@ -148,10 +114,6 @@ std::string reply_text(const v1::Status& status) {
   return out;
 }
 
-bool has_8bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
 // Can the original go back verbatim as message/rfc822? Only 7bit/8bit are
 // allowed there (RFC 2046 5.2.1), so it must be lines of at most 998
 // octets, CRLF only, no NUL (RFC 6152 2).
@@ -168,13 +130,6 @@ bool returnable_verbatim(std::string_view msg) {
     }
   }
   return msg.size() - line_start <= max_line;
-}
-
-// The header section, up to and including the CRLF before the empty line.
-std::string_view header_section(std::string_view msg) {
-  if (msg.substr(0, 2) == crlf) return {};
-  const std::size_t blank = msg.find("\r\n\r\n");
-  return blank == std::string_view::npos ? msg : msg.substr(0, blank + 2);
 }
 
 // A header section made safe to embed: any CR, LF or CRLF ends a line, NUL
@@ -222,18 +177,17 @@ Returned returned_part(const BounceInput& input) {
     if (!out.body.empty() && out.body.back() != '\n') out.body += crlf;
     return out;
   }
-  return {"text/rfc822-headers", safe_headers(header_section(msg), input.max_returned_bytes), true};
+  return {"text/rfc822-headers", safe_headers(msg.substr(0, mime::header_section_end(msg)), input.max_returned_bytes), true};
 }
 
-// A boundary found nowhere in the parts (RFC 2046 5.1.1 requires it).
+// A boundary found nowhere in the parts (RFC 2046 5.1.1 requires it): the
+// bounce's queue id and a counter, so a bounce reads the same every time.
 std::string choose_boundary(std::string_view id, const std::vector<std::string_view>& parts) {
-  const std::string base = "=_mailpipe_bounce_" + token(id, max_boundary_id) + "_";
-  for (unsigned n = 0;; ++n) {
-    std::string candidate = base + std::to_string(n);
-    const bool clash = std::any_of(parts.begin(), parts.end(),
-                                   [&](std::string_view p) { return p.find(candidate) != std::string_view::npos; });
-    if (!clash) return candidate;
-  }
+  const std::string prefix = "=_mailpipe_bounce_" + token(id, max_boundary_id) + "_";
+  // Each candidate is new, so the search ends: a part of n bytes holds at
+  // most n of them.
+  return mime::choose_boundary(parts, prefix, [n = 0u]() mutable { return std::to_string(n++); },
+                               std::numeric_limits<std::size_t>::max());
 }
 
 std::string human_part(const std::string& host, const std::vector<const FailedRecipient*>& failed,
@@ -312,7 +266,7 @@ std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std:
   std::string host = token(input.reporting_mta, 255);
   if (host.empty()) host = "localhost";
   const Returned returned = returned_part(input);
-  const bool eight_bit = has_8bit(returned.body);
+  const bool eight_bit = !is_ascii(returned.body);
   const std::string human = human_part(host, failed, returned.headers_only);
   const std::string report = status_part(input, host, failed);
   const std::string boundary = choose_boundary(bounce_queue_id, {human, report, returned.body});
@@ -358,7 +312,7 @@ std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std:
   env.set_helo_name(input.reporting_mta);
   env.set_body_type(eight_bit ? v1::BODY_8BITMIME : v1::BODY_7BIT);
   // A UTF-8 sender address can only be reached over SMTPUTF8 (RFC 6531).
-  env.set_smtputf8(has_8bit(sender));
+  env.set_smtputf8(!is_ascii(sender));
   out.set_message(std::move(msg));
   return out;
 }

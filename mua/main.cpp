@@ -3,8 +3,9 @@
 //   send   compose an RFC 5322 message with MIME (UTF-8 headers as RFC 2047
 //          words, text as 7bit or quoted-printable, attachments in base64)
 //          and submit it over STARTTLS (587) or implicit TLS (465) with AUTH
-//   list   the messages of a Maildir
-//   read   one message decoded, its attachments saved, marked seen
+//          (compose/ and submit/, on common/mime/)
+//   list   the messages of a Maildir (read/)
+//   read   one message decoded, its attachments saved, marked seen (read/)
 //
 // Trusts: the user and the files they name. Distrusts: the server's
 // replies and every message it reads (bounded MIME parser, nothing from a
@@ -13,14 +14,14 @@
 // the terminal, never argv, and is never printed. No config file.
 //
 // Exit status: 0 ok, 1 failed, 2 usage, 3 login refused, 4 refused by the
-// server, 5 cannot connect / TLS / connection lost (exit_status.hpp).
+// server, 5 cannot connect / TLS / connection lost (cli/exit_status.hpp).
 #include <iostream>
 
 #include "common/cli/program.hpp"
-#include "mua/command_line.hpp"
-#include "mua/exit_status.hpp"
-#include "mua/mailbox_commands.hpp"
-#include "mua/send_command.hpp"
+#include "mua/cli/command_line.hpp"
+#include "mua/cli/exit_status.hpp"
+#include "mua/read/mailbox_commands.hpp"
+#include "mua/submit/send_command.hpp"
 
 namespace {
 

@@ -1,15 +1,13 @@
 #pragma once
-// Base64 (RFC 4648 section 4) for SASL exchanges. Decoding is strict:
-// the standard alphabet, padding required, no whitespace, zero pad bits
-// (RFC 4648 3.5), so one text decodes one way only. "" decodes to "";
-// RFC 4954's "=" for an empty response is the caller's to handle.
-#include <optional>
-#include <string>
-#include <string_view>
+// Base64 for SASL exchanges: the strict form of the one codec in
+// common/text/base64.hpp (standard alphabet, padding required, no
+// whitespace, zero pad bits), so one text decodes one way only. RFC 4954's
+// "=" for an empty response is the caller's to handle.
+#include "common/text/base64.hpp"
 
 namespace mailpipe::auth {
 
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
+using mailpipe::base64_decode;
+using mailpipe::base64_encode;
 
 }  // namespace mailpipe::auth

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "common/log/log.hpp"
+#include "common/text/split.hpp"
 
 namespace mailpipe::auth {
 namespace {
@@ -108,14 +109,8 @@ PasswdFile PasswdFile::load(const std::string& path) { return parse(read_file(pa
 PasswdFile PasswdFile::parse(std::string_view text, std::string_view origin) {
   PasswdFile file;
   std::size_t line_number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (const std::string_view line : text_lines(text)) {
     ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::size_t first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos || line[first] == '#') continue;
 

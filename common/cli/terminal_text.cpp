@@ -1,5 +1,6 @@
 #include "common/cli/terminal_text.hpp"
 
+#include "common/text/hex.hpp"
 #include "common/text/utf8.hpp"
 
 namespace mailpipe::cli {
@@ -17,32 +18,37 @@ bool is_control(char32_t cp) {
 // Bytes a character takes; an invalid byte counts as one.
 std::size_t char_length(const CodePoint& point) { return point.length == 0 ? 1 : point.length; }
 
-template <typename Replace>
-std::string clean(std::string_view text, Replace replace) {
+// Text a character at a time: what `keep` accepts stays, `replace` writes
+// the rest (an invalid byte comes with point.length 0).
+template <typename Keep, typename Replace>
+std::string rewrite(std::string_view text, Keep keep, Replace replace) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t pos = 0; pos < text.size();) {
     const CodePoint point = decode_utf8(text, pos);
-    if (point.length == 0) {
-      out += replacement_character;
-    } else if (is_control(point.value)) {
-      replace(out, point.value);
+    const std::size_t length = char_length(point);
+    if (point.length != 0 && keep(point.value)) {
+      out.append(text.substr(pos, length));
     } else {
-      out.append(text.substr(pos, point.length));
+      replace(out, text.substr(pos, length), point);
     }
-    pos += char_length(point);
+    pos += length;
   }
   return out;
 }
 
-void append_escaped(std::string& out, std::string_view bytes) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += "\\x";
-    out += hex[byte >> 4];
-    out += hex[byte & 0xF];
-  }
+// For reading: invalid UTF-8 shows as U+FFFD, controls as `replace` says.
+template <typename Replace>
+std::string clean(std::string_view text, Replace replace) {
+  return rewrite(
+      text, [](char32_t cp) { return !is_control(cp); },
+      [&](std::string& out, std::string_view, const CodePoint& point) {
+        if (point.length == 0) {
+          out += replacement_character;
+        } else {
+          replace(out, point.value);
+        }
+      });
 }
 
 }  // namespace
@@ -78,20 +84,11 @@ std::string fit_columns(std::string_view line, std::size_t columns, bool pad) {
 }
 
 std::string for_terminal(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const CodePoint point = decode_utf8(text, pos);
-    const std::size_t length = char_length(point);
-    if (point.length == 0 || is_c0_or_c1(point.value)) {
-      append_escaped(out, text.substr(pos, length));
-    } else {
-      out.append(text.substr(pos, length));
-    }
-    pos += length;
-  }
-  return out;
+  return rewrite(
+      text, [](char32_t cp) { return !is_c0_or_c1(cp); },
+      [](std::string& out, std::string_view bytes, const CodePoint&) {
+        for (const char c : bytes) append_hex_escape(out, "\\x", static_cast<unsigned char>(c));
+      });
 }
 
 }  // namespace mailpipe::cli

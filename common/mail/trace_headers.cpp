@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include "common/mime/header_section.hpp"
+#include "common/mime/message_date.hpp"
+
 namespace mailpipe::mail {
 namespace {
 
@@ -15,16 +18,6 @@ std::string header_safe(std::string_view text) {
     out += (byte > 0x20 && byte < 0x7f && c != '(' && c != ')') ? c : '?';
   }
   return out.empty() ? "unknown" : out;
-}
-
-// Offset of the end of the header section: just past the CRLF of the last
-// header line, i.e. where the empty line starts (or the end of the message
-// when there is no body).
-std::size_t header_section_end(std::string_view message) {
-  if (message.starts_with("\r\n")) return 0;
-  const std::size_t blank = message.find("\r\n\r\n");
-  if (blank == std::string_view::npos) return message.size();
-  return blank + 2;
 }
 
 // A field of this name starts here. RFC 5322 4.5: the obsolete syntax,
@@ -47,27 +40,18 @@ std::string received_protocol(bool esmtp, bool tls, bool authenticated, bool smt
   return protocol;
 }
 
-std::string rfc5322_date(std::time_t when) {
-  std::tm local{};
-  localtime_r(&when, &local);
-  // We never call setlocale(), so %a and %b are the C locale's English names.
-  char text[64];
-  const std::size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S %z", &local);
-  return std::string(text, n);
-}
-
 std::string received_header(const TraceInfo& trace) {
   std::string header = "Received: from " + header_safe(trace.helo) + " ([" + trace.client_address + "])\r\n";
   if (!trace.tls_version.empty()) {
     header += "\t(using " + trace.tls_version + " with cipher " + trace.tls_cipher + ")\r\n";
   }
   header += "\tby " + trace.hostname + " (mailpipe) with " + trace.protocol + " id " + trace.queue_id + ";\r\n";
-  header += "\t" + rfc5322_date(trace.when) + "\r\n";
+  header += "\t" + mime::rfc5322_date(trace.when) + "\r\n";
   return header;
 }
 
 bool has_header(std::string_view message, std::string_view name) {
-  const std::string_view headers = message.substr(0, header_section_end(message));
+  const std::string_view headers = message.substr(0, mime::header_section_end(message));
   std::size_t pos = 0;
   while (pos < headers.size()) {
     const std::size_t end = headers.find("\r\n", pos);
@@ -99,11 +83,11 @@ std::size_t count_received_headers(std::string_view message, std::size_t limit) 
 
 std::string add_trace_headers(std::string_view message, const TraceInfo& trace, std::string_view unique) {
   std::string added;
-  if (!has_header(message, "Date")) added += "Date: " + rfc5322_date(trace.when) + "\r\n";
+  if (!has_header(message, "Date")) added += "Date: " + mime::rfc5322_date(trace.when) + "\r\n";
   if (!has_header(message, "Message-ID")) {
     added += "Message-ID: <" + trace.queue_id + "." + std::string(unique) + "@" + trace.hostname + ">\r\n";
   }
-  const std::size_t end = header_section_end(message);
+  const std::size_t end = mime::header_section_end(message);
   std::string out = received_header(trace);
   out.reserve(out.size() + message.size() + added.size() + 2);
   out += message.substr(0, end);

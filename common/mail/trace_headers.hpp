@@ -26,10 +26,6 @@ struct TraceInfo {
 // used SMTPUTF8 (RFC 6531 3.7.3).
 std::string received_protocol(bool esmtp, bool tls, bool authenticated, bool smtputf8);
 
-// RFC 5322 3.3 date-time in local time with a numeric zone:
-// "Mon, 23 Nov 2026 10:00:00 +0100".
-std::string rfc5322_date(std::time_t when);
-
 // "Received: from ...\r\n\t...;\r\n\t<date>\r\n"
 std::string received_header(const TraceInfo& trace);
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include "common/mime/message_date.hpp"
 
 namespace mailpipe::mail {
 namespace {
@@ -17,11 +17,6 @@ TraceInfo sample_trace() {
   trace.queue_id = "01ABCDEFGHJKMNPQ";
   trace.when = 1'800'000'000;
   return trace;
-}
-
-TEST(TraceHeaders, DateIsRfc5322) {
-  EXPECT_TRUE(std::regex_match(rfc5322_date(1'800'000'000),
-                               std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4})")));
 }
 
 TEST(TraceHeaders, ReceivedNamesTlsAndQueueId) {
@@ -43,7 +38,7 @@ TEST(TraceHeaders, HostileHeloCannotBreakTheHeader) {
 TEST(TraceHeaders, AddsDateAndMessageIdAtEndOfHeaderSection) {
   const std::string message = "Subject: hi\r\nFrom: a@b\r\n\r\nbody\r\n";
   const std::string out = add_trace_headers(message, sample_trace(), "R4ND");
-  const std::string expected_tail = "Subject: hi\r\nFrom: a@b\r\nDate: " + rfc5322_date(1'800'000'000) +
+  const std::string expected_tail = "Subject: hi\r\nFrom: a@b\r\nDate: " + mime::rfc5322_date(1'800'000'000) +
                                     "\r\nMessage-ID: <01ABCDEFGHJKMNPQ.R4ND@mx.example.test>\r\n\r\nbody\r\n";
   ASSERT_TRUE(out.starts_with("Received: "));
   EXPECT_TRUE(out.ends_with(expected_tail)) << out;
