@@ -135,6 +135,19 @@ class DnsServer:
                 args.append(f"--server=/{domain}/127.0.0.1#{self._servfail.port}")
         return args
 
+    @classmethod
+    def started_for(cls, test, records):
+        """A started server that `test` (a unittest.TestCase) stops at its
+        cleanup."""
+        dns = cls(records)
+        dns.start()
+        test.addCleanup(dns.stop)
+        return dns
+
+    def mta_config(self, timeout_ms=300, tries=1):
+        """The MtaConfig.dns block that points the mta at this server."""
+        return f'dns {{ server: "{self.server_spec}" timeout_ms: {timeout_ms} tries: {tries} }}'
+
     def start(self, timeout=5.0):
         if not available():
             raise RuntimeError(f"{DNSMASQ} not installed (apt-get install dnsmasq-base)")

@@ -32,12 +32,10 @@ class RelayTestCase(ChainTestCase, PeerOutcomes):
 
     def setUp(self):
         self.peer_port = free_port()
-        self.dns = DnsServer(self.records)
-        self.dns.start()
-        self.addCleanup(self.dns.stop)
+        self.dns = DnsServer.started_for(self, self.records)
         self.chain_options = dict(self.chain_options)
         self.chain_options["mta_overrides"] = self.chain_options.get("mta_overrides", "") + f"""
-dns {{ server: "{self.dns.server_spec}" timeout_ms: 500 tries: 2 }}
+{self.dns.mta_config(timeout_ms=500, tries=2)}
 outbound {{ port: {self.peer_port} connect_timeout_ms: 1000 command_timeout_ms: 3000
            data_timeout_ms: 3000 {self.outbound_extra} }}
 """

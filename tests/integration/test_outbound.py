@@ -35,11 +35,9 @@ class Outbound(ChainTestCase):
     lifetime_ms = 600000
 
     def setUp(self):
-        self.dns = DnsServer(RECORDS)
-        self.dns.start()
-        self.addCleanup(self.dns.stop)
+        self.dns = DnsServer.started_for(self, RECORDS)
         self.chain_options = {"mta_overrides": f"""
-dns {{ server: "{self.dns.server_spec}" timeout_ms: 300 tries: 1 }}
+{self.dns.mta_config()}
 outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 5000 }}
 """, "retry_overrides": f"max_queue_lifetime_ms: {self.lifetime_ms}"}
         super().setUp()

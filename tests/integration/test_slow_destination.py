@@ -97,13 +97,11 @@ class Tarpit:
 
 class SlowDestination(ChainTestCase):
     def setUp(self):
-        self.dns = DnsServer(RECORDS)
-        self.dns.start()
-        self.addCleanup(self.dns.stop)
+        self.dns = DnsServer.started_for(self, RECORDS)
         # A greeting wait far longer than the test: with the old queue the
         # other mail could only go after the tarpit attempts timed out.
         self.chain_options = {"mta_overrides": f"""
-dns {{ server: "{self.dns.server_spec}" timeout_ms: 300 tries: 1 }}
+{self.dns.mta_config()}
 outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 120000
             max_connections_per_destination: {PER_DESTINATION} }}
 max_local_deliveries: 2
