@@ -119,13 +119,15 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
   std::map<std::string, std::vector<std::string>> by_domain;
   for (const auto& rcpt : recipients) by_domain[domain_of(rcpt)].push_back(rcpt);
   std::map<std::string, v1::RecipientResult> results;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.outbound().job_timeout_ms());
   for (const auto& [domain, domain_recipients] : by_domain) {
     // Several transactions when a domain has many recipients.
     const std::size_t chunk = std::max<uint32_t>(1, config_.outbound().max_recipients_per_transaction());
     for (std::size_t i = 0; i < domain_recipients.size(); i += chunk) {
       std::vector<std::string> part(domain_recipients.begin() + static_cast<long>(i),
                                     domain_recipients.begin() + static_cast<long>(std::min(i + chunk, domain_recipients.size())));
-      auto domain_results = co_await deliver_to_domain(queue_id, envelope, domain, part, message);
+      auto domain_results = co_await deliver_to_domain(queue_id, envelope, domain, part, message, deadline);
       results.merge(domain_results);
     }
   }
@@ -134,7 +136,8 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
 
 asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliver_to_domain(
     const std::string& queue_id, const v1::Envelope& envelope, const std::string& domain,
-    const std::vector<std::string>& recipients, const std::string& message) {
+    const std::vector<std::string>& recipients, const std::string& message,
+    const std::chrono::steady_clock::time_point& deadline) {
   std::map<std::string, v1::RecipientResult> results;
   auto everyone = [&](v1::Outcome outcome, uint32_t code, const std::string& enhanced, const std::string& text) {
     for (const auto& rcpt : recipients) results[rcpt] = failure(rcpt, outcome, code, enhanced, text);
@@ -154,7 +157,7 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
   }
 
   const v1::TlsPolicy tls = tls_policy_for(domain);
-  OutboundMessage outbound{queue_id, envelope, recipients, &message};
+  OutboundMessage outbound{queue_id, envelope, recipients, &message, deadline};
   auto loops_back = [&](const std::string& why) {
     log::error("mail_loop").kv("queue_id", queue_id).kv("domain", domain).kv("reason", why);
     return everyone(v1::PERMFAIL, 554, "5.4.6", "mail for " + domain + " loops back to myself (" + why + ")");
@@ -164,8 +167,18 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
   const std::size_t address_limit = std::max<uint32_t>(1, config_.outbound().mx_address_limit());
   std::set<asio::ip::address> tried;
   std::string last_error = "no MX host answered";
+  bool timed_out = false;
+  auto out_of_time = [&] {
+    if (!timed_out && std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
+      last_error = "outbound.job_timeout_ms (" + std::to_string(config_.outbound().job_timeout_ms()) +
+                   " ms) reached, after: " + last_error;
+    }
+    return timed_out;
+  };
   for (const auto& host : mx.hosts) {
     if (tried.size() >= address_limit) break;
+    if (out_of_time()) break;
     const AddressAnswer addresses = co_await resolver_.lookup_addresses(host.name);
     if (metrics_) metrics_->dns_lookup("address", dns_result(addresses.status));
     if (addresses.status != DnsStatus::ok) {
@@ -173,7 +186,7 @@ asio::awaitable<std::map<std::string, v1::RecipientResult>> RemoteCourier::deliv
       continue;
     }
     for (const auto& address : addresses.addresses) {
-      if (tried.size() >= address_limit) break;
+      if (tried.size() >= address_limit || out_of_time()) break;
       if (!tried.insert(address).second) continue;
       const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(config_.outbound().port()));
       // RFC 5321 5.1: an MX that is this host means a configuration error;

@@ -36,7 +36,8 @@ class RemoteCourier final : public Courier {
  private:
   asio::awaitable<std::map<std::string, v1::RecipientResult>> deliver_to_domain(
       const std::string& queue_id, const v1::Envelope& envelope, const std::string& domain,
-      const std::vector<std::string>& recipients, const std::string& message);
+      const std::vector<std::string>& recipients, const std::string& message,
+      const std::chrono::steady_clock::time_point& deadline);
 
   bool is_own_endpoint(const asio::ip::tcp::endpoint& endpoint) const;
 

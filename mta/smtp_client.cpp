@@ -92,6 +92,7 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
                           "|" + std::to_string(static_cast<int>(tls));
   while (std::unique_ptr<Session> session = take_parked(key)) {
     session->reused = true;
+    session->channel.set_session_deadline(message.deadline);
     TransactionOutcome outcome = co_await transaction(*session, message);
     if (outcome.stale) {
       // Not a delivery attempt: nothing reached the server. Input that
@@ -113,7 +114,7 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
   }
 
   HostAttempt failed;
-  std::unique_ptr<Session> session = co_await open_session(endpoint, mx_name, tls, failed);
+  std::unique_ptr<Session> session = co_await open_session(endpoint, mx_name, tls, message.deadline, failed);
   if (!session) co_return failed;
   TransactionOutcome outcome = co_await transaction(*session, message);
   if (outcome.reusable) {
@@ -126,8 +127,11 @@ asio::awaitable<HostAttempt> SmtpClient::deliver(asio::ip::tcp::endpoint endpoin
 
 asio::awaitable<std::unique_ptr<SmtpClient::Session>> SmtpClient::open_session(asio::ip::tcp::endpoint endpoint,
                                                                                const std::string& mx_name,
-                                                                               v1::TlsPolicy tls, HostAttempt& failed) {
+                                                                               v1::TlsPolicy tls,
+                                                                               const std::chrono::steady_clock::time_point& deadline,
+                                                                               HostAttempt& failed) {
   auto session = std::make_unique<Session>(io_.get_executor());
+  session->channel.set_session_deadline(deadline);
   session->mx_name = mx_name;
   smtp::client::StreamChannel& channel = session->channel;
   failed.try_next_host = true;

@@ -9,6 +9,7 @@
 // retries: each outcome says permanent or transient and the queue decides.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ struct OutboundMessage {
   v1::Envelope envelope;            // mail_from, body type, SMTPUTF8
   std::vector<std::string> recipients;
   const std::string* message = nullptr;  // CRLF line ends, not dot-stuffed
+  // No step of the delivery ends later (outbound.job_timeout_ms).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct HostAttempt {
@@ -59,10 +62,13 @@ class SmtpClient final {
  private:
   struct Session;
   struct TransactionOutcome;
-  // Connect, greeting, EHLO, STARTTLS. nullptr with `failed` filled in: try
-  // the next host (or, loops_back, stop).
+  // Connect, greeting, EHLO, STARTTLS, each step over by `deadline` at
+  // the latest. nullptr with `failed` filled in: try the next host (or,
+  // loops_back, stop).
   asio::awaitable<std::unique_ptr<Session>> open_session(asio::ip::tcp::endpoint endpoint, const std::string& mx_name,
-                                                         v1::TlsPolicy tls, HostAttempt& failed);
+                                                         v1::TlsPolicy tls,
+                                                         const std::chrono::steady_clock::time_point& deadline,
+                                                         HostAttempt& failed);
   asio::awaitable<TransactionOutcome> transaction(Session& session, const OutboundMessage& message);
   bool is_own_name(const std::string& name) const;
   void park(const std::string& key, std::unique_ptr<Session> session);

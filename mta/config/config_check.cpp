@@ -44,6 +44,7 @@ void validate(const v1::MtaConfig& config, const ConfigFile& file) {
   if (config.retry().first_retry_ms() == 0) file.fail({"retry", "first_retry_ms"}, "must be > 0");
   if (config.max_local_deliveries() == 0) file.fail({"max_local_deliveries"}, "must be > 0");
   if (config.max_remote_deliveries() == 0) file.fail({"max_remote_deliveries"}, "must be > 0");
+  if (config.outbound().job_timeout_ms() == 0) file.fail({"outbound", "job_timeout_ms"}, "must be > 0");
   if (config.outbound().max_connections_per_destination() == 0) {
     file.fail({"outbound", "max_connections_per_destination"}, "must be > 0");
   }

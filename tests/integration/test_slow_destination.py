@@ -95,7 +95,11 @@ class Tarpit:
             thread.join(timeout=5)
 
 
-class SlowDestination(ChainTestCase):
+class TarpitChain(ChainTestCase):
+    """A chain whose DNS sends tarpit.test to the tarpit and healthy.test to
+    a smtp-sink."""
+    job_timeout_ms = 600000
+
     def setUp(self):
         self.dns = DnsServer.started_for(self, RECORDS)
         # A greeting wait far longer than the test: with the old queue the
@@ -103,7 +107,7 @@ class SlowDestination(ChainTestCase):
         self.chain_options = {"mta_overrides": f"""
 {self.dns.mta_config()}
 outbound {{ port: {SINK_PORT} connect_timeout_ms: 1000 command_timeout_ms: 120000
-            max_connections_per_destination: {PER_DESTINATION} }}
+            max_connections_per_destination: {PER_DESTINATION} job_timeout_ms: {self.job_timeout_ms} }}
 max_local_deliveries: 2
 max_remote_deliveries: 4
 """}
@@ -116,6 +120,8 @@ max_remote_deliveries: 4
         # hung-up connections end the tarpit jobs, so the MTA stops at once.
         self.addCleanup(self.tarpit.stop)
 
+
+class SlowDestination(TarpitChain):
     def test_local_and_healthy_mail_pass_a_tarpit_domain(self):
         for i in range(TARPIT_MESSAGES):
             submit_as_demo(self, [f"user{i}@tarpit.test"], f"tarpit {i}", b"stuck\r\n")
@@ -137,6 +143,22 @@ max_remote_deliveries: 4
         self.assertEqual(self.tarpit.peak, PER_DESTINATION)
         log = self.chain.log("mta")
         self.assertNotIn("to=user0@tarpit.test relay", log)  # no tarpit outcome yet
+
+
+class JobTimeLimit(TarpitChain):
+    """outbound.job_timeout_ms bounds a job's whole time: the tarpit's
+    greeting would be waited for 120 s, the job ends after 2."""
+    job_timeout_ms = 2000
+
+    def test_a_job_ends_at_its_time_limit_and_is_deferred(self):
+        submit_as_demo(self, ["stuck@tarpit.test"], "tarpit", b"stuck\r\n")
+        self.assertTrue(wait_until(lambda: "to=stuck@tarpit.test" in self.chain.log("mta"), 30), self.chain.log("mta"))
+        deferred = [line for line in self.chain.log("mta").splitlines()
+                    if "event=deferred" in line and "to=stuck@tarpit.test" in line]
+        self.assertEqual(len(deferred), 1, self.chain.log("mta"))
+        self.assertIn("dsn=4.4.1", deferred[0])
+        self.assertIn("outbound.job_timeout_ms (2000 ms) reached", deferred[0])
+        self.assertTrue(wait_until(lambda: self.tarpit.closed_by_client >= 1, 10), "the job's connection was not closed")
 
 
 if __name__ == "__main__":
