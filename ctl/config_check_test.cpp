@@ -1,12 +1,11 @@
 #include "ctl/config_check.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 
 #include "common/config/config.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::ctl {
 namespace {
@@ -35,18 +34,12 @@ TEST(ConfigKind, NamedOnTheCommandLine) {
 
 class CheckConfig : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir[] = "/tmp/ctl-check-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    dir_ = dir;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
   std::string write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = dir_.path() + "/" + name;
     std::ofstream(path) << text;
     return path;
   }
-  std::string dir_;
+  const test_support::TempDir dir_{"ctl-check"};
 };
 
 TEST_F(CheckConfig, AcceptsAGoodCtlConfig) {

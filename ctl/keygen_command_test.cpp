@@ -9,18 +9,10 @@
 
 #include "common/transport/curve.hpp"
 #include "ctl/command_line.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::ctl {
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/mailpipectl-keygen-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 std::string read(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -36,8 +28,9 @@ mode_t mode_of(const std::filesystem::path& path) {
 }
 
 TEST(Keygen, WritesAPairTheProcessesReadAndItsPublicKey) {
-  TempDir dir;
-  const std::string name = (dir.path / "mta1").string();
+  const test_support::TempDir temp("mailpipectl-keygen");
+  const std::filesystem::path dir = temp.path();
+  const std::string name = (dir / "mta1").string();
   std::ostringstream out;
   EXPECT_EQ(keygen(name, out), Exit::ok);
   // The .key is what LinkSecurity.key_file loads.
@@ -52,25 +45,27 @@ TEST(Keygen, WritesAPairTheProcessesReadAndItsPublicKey) {
 }
 
 TEST(Keygen, TwoPairsDiffer) {
-  TempDir dir;
+  const test_support::TempDir temp("mailpipectl-keygen");
+  const std::filesystem::path dir = temp.path();
   std::ostringstream out;
-  keygen((dir.path / "a").string(), out);
-  keygen((dir.path / "b").string(), out);
-  EXPECT_NE(read(dir.path / "a.pub"), read(dir.path / "b.pub"));
+  keygen((dir / "a").string(), out);
+  keygen((dir / "b").string(), out);
+  EXPECT_NE(read(dir / "a.pub"), read(dir / "b.pub"));
 }
 
 TEST(Keygen, NeverReplacesAKeyAndLeavesNoHalfPair) {
-  TempDir dir;
-  const std::string name = (dir.path / "mda").string();
+  const test_support::TempDir temp("mailpipectl-keygen");
+  const std::filesystem::path dir = temp.path();
+  const std::string name = (dir / "mda").string();
   std::ostringstream out;
   keygen(name, out);
   const std::string before = read(name + ".key");
   EXPECT_THROW(keygen(name, out), Failure);
   EXPECT_EQ(read(name + ".key"), before);
   // A stray .pub alone: refused before a .key is written.
-  std::ofstream(dir.path / "other.pub") << "x\n";
-  EXPECT_THROW(keygen((dir.path / "other").string(), out), Failure);
-  EXPECT_FALSE(std::filesystem::exists(dir.path / "other.key"));
+  std::ofstream(dir / "other.pub") << "x\n";
+  EXPECT_THROW(keygen((dir / "other").string(), out), Failure);
+  EXPECT_FALSE(std::filesystem::exists(dir / "other.key"));
 }
 
 TEST(Keygen, CommandLineTakesOneName) {

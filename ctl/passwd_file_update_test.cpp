@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,20 +16,13 @@
 #include "ctl/passwd_edit.hpp"
 #include "ctl/password_hash.hpp"
 #include "ctl/password_input.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::ctl {
 namespace {
 
 class PasswdFileUpdateTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char dir[] = "/tmp/ctl-passwd-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/passwd";
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
   void write(const std::string& text, mode_t mode) {
     std::ofstream(path_, std::ios::binary) << text;
     ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
@@ -52,13 +44,13 @@ class PasswdFileUpdateTest : public ::testing::Test {
   }
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) names.push_back(entry.path().filename());
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) names.push_back(entry.path().filename());
     std::sort(names.begin(), names.end());
     return names;
   }
 
-  std::string dir_;
-  std::string path_;
+  const test_support::TempDir dir_{"ctl-passwd"};
+  const std::string path_ = dir_.path() + "/passwd";
   std::string message_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <functional>
+#include <optional>
 
 #include "common/smtp/client/outcome.hpp"
 #include "mda/config/lmtp_server_address.hpp"
@@ -155,6 +156,14 @@ TEST(LmtpServerAddress, UnixTcpAndBracketedIpv6) {
   EXPECT_FALSE(parse_lmtp_server("unix:/" + std::string(200, 'x'), problem));
 }
 
+// The one result for bob@example.test when `server` answers, over TCP.
+v1::RecipientResult result_for_bob(FakeServer& server) {
+  Loopback run;
+  const auto results = run.deliver(&server, run.listen(), envelope(), {"bob@example.test"}, "x\r\n");
+  EXPECT_EQ(results.size(), 1u);
+  return results.empty() ? v1::RecipientResult{} : results[0];
+}
+
 TEST(LmtpClient, OneTransactionOneReplyPerAcceptedRecipientAfterTheDot) {
   FakeServer server;  // outlives the io_context that runs it
   Loopback run;
@@ -182,35 +191,30 @@ TEST(LmtpClient, OneTransactionOneReplyPerAcceptedRecipientAfterTheDot) {
   EXPECT_EQ(server.data, "Subject: hi\r\n\r\n..leading dot\r\nend\r\n.\r\n");
 }
 
+// The MAIL command sent for `e` to a server whose LHLO reply is `lhlo`
+// (the fake's, with every extension, when not given).
+std::string mail_command_for(const v1::Envelope& e, const std::optional<std::string>& lhlo = std::nullopt) {
+  FakeServer server;  // outlives the io_context that runs it
+  Loopback run;
+  if (lhlo) server.lhlo = *lhlo;
+  server.after_dot = {"250 2.0.0 ok\r\n"};
+  run.deliver(&server, run.listen(), e, {"bob@example.test"}, "x\r\n");
+  return server.commands.at(1);
+}
+
+v1::Envelope with_smtputf8_and_8bitmime(v1::Envelope e) {
+  e.set_smtputf8(true);
+  e.set_body_type(v1::BODY_8BITMIME);
+  return e;
+}
+
 TEST(LmtpClient, ExtensionsOnlyWhenTheEnvelopeHasThemAndTheServerOffersThem) {
-  {
-    FakeServer server;
-    Loopback run;
-    server.after_dot = {"250 2.0.0 ok\r\n"};
-    v1::Envelope e = envelope("jörg@remote.test");
-    e.set_smtputf8(true);
-    e.set_body_type(v1::BODY_8BITMIME);
-    run.deliver(&server, run.listen(), e, {"bob@example.test"}, "x\r\n");
-    EXPECT_EQ(server.commands.at(1), "MAIL FROM:<jörg@remote.test> BODY=8BITMIME SMTPUTF8");
-  }
-  {
-    FakeServer server;
-    Loopback run;
-    server.lhlo = "250-old.test\r\n250 SIZE 1000000\r\n";  // no 8BITMIME, no SMTPUTF8
-    server.after_dot = {"250 2.0.0 ok\r\n"};
-    v1::Envelope e = envelope();
-    e.set_smtputf8(true);
-    e.set_body_type(v1::BODY_8BITMIME);
-    run.deliver(&server, run.listen(), e, {"bob@example.test"}, "x\r\n");
-    EXPECT_EQ(server.commands.at(1), "MAIL FROM:<alice@remote.test> SIZE=3");
-  }
-  {
-    FakeServer server;
-    Loopback run;
-    server.after_dot = {"250 2.0.0 ok\r\n"};
-    run.deliver(&server, run.listen(), envelope(""), {"bob@example.test"}, "x\r\n");
-    EXPECT_EQ(server.commands.at(1), "MAIL FROM:<>");  // a bounce keeps its null sender
-  }
+  EXPECT_EQ(mail_command_for(with_smtputf8_and_8bitmime(envelope("jörg@remote.test"))),
+            "MAIL FROM:<jörg@remote.test> BODY=8BITMIME SMTPUTF8");
+  // No 8BITMIME, no SMTPUTF8 offered.
+  EXPECT_EQ(mail_command_for(with_smtputf8_and_8bitmime(envelope()), "250-old.test\r\n250 SIZE 1000000\r\n"),
+            "MAIL FROM:<alice@remote.test> SIZE=3");
+  EXPECT_EQ(mail_command_for(envelope("")), "MAIL FROM:<>");  // a bounce keeps its null sender
 }
 
 TEST(LmtpClient, WorksOverAUnixSocket) {
@@ -286,25 +290,21 @@ TEST(LmtpClient, ServerThatStopsAfterTheDotLeavesTheRestTemporary) {
 }
 
 TEST(LmtpClient, EndlessReplyLineIsCutAndTemporary) {
-  FakeServer server;  // outlives the io_context that runs it
-  Loopback run;
+  FakeServer server;
   server.greeting = "220-" + std::string(100000, 'x') + "\r\n220 ok\r\n";
-  const auto results = run.deliver(&server, run.listen(), envelope(), {"bob@example.test"}, "x\r\n");
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome(), v1::TEMPFAIL);
-  EXPECT_NE(results[0].status().text().find("too long"), std::string::npos) << results[0].status().text();
+  const v1::RecipientResult result = result_for_bob(server);
+  EXPECT_EQ(result.outcome(), v1::TEMPFAIL);
+  EXPECT_NE(result.status().text().find("too long"), std::string::npos) << result.status().text();
 }
 
 TEST(LmtpClient, TooManyReplyLinesAreCut) {
-  FakeServer server;  // outlives the io_context that runs it
-  Loopback run;
+  FakeServer server;
   server.greeting.clear();
   for (int i = 0; i < 1000; ++i) server.greeting += "220-line\r\n";
   server.greeting += "220 ok\r\n";
-  const auto results = run.deliver(&server, run.listen(), envelope(), {"bob@example.test"}, "x\r\n");
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].outcome(), v1::TEMPFAIL);
-  EXPECT_NE(results[0].status().text().find("lines"), std::string::npos) << results[0].status().text();
+  const v1::RecipientResult result = result_for_bob(server);
+  EXPECT_EQ(result.outcome(), v1::TEMPFAIL);
+  EXPECT_NE(result.status().text().find("lines"), std::string::npos) << result.status().text();
 }
 
 TEST(LmtpClient, AddressWithLineBreakIsNeverSent) {

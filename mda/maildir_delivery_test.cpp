@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/os/durable_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::mda {
 namespace {
@@ -13,12 +14,6 @@ namespace fs = std::filesystem;
 
 class MaildirDeliveryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-mda-XXXXXX";
-    root_ = mkdtemp(pattern);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   v1::Deliver request(std::initializer_list<const char*> recipients) {
     v1::Deliver deliver;
     deliver.set_delivery_id("QUEUEID01.1");
@@ -38,7 +33,8 @@ class MaildirDeliveryTest : public ::testing::Test {
     return contents;
   }
 
-  std::string root_;
+  const test_support::TempDir dir_{"mda"};
+  const std::string root_ = dir_.path();
 };
 
 TEST(MaildirContent, AddsReturnPathDeliveredToAndUsesLf) {

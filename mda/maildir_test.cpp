@@ -7,6 +7,8 @@
 #include <regex>
 #include <set>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace mailpipe::mda {
 namespace {
 
@@ -14,12 +16,8 @@ namespace fs = std::filesystem;
 
 class MaildirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/mailpipe-maildir-XXXXXX";
-    root_ = mkdtemp(pattern);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  std::string root_;
+  const test_support::TempDir dir_{"maildir"};
+  const std::string root_ = dir_.path();
 };
 
 TEST(MaildirName, FollowsTheSpecShape) {

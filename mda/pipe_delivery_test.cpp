@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace mailpipe::mda {
 namespace {
 
@@ -223,9 +225,21 @@ TEST(ChildProcess, UnknownUserOrRootIsRefused) {
   EXPECT_THROW(resolve_child_user("root"), std::runtime_error);
 }
 
+// One delivery of `request` to `recipient` through `target`, run to its end.
+PipeOutcome deliver_once(const PipeTarget& target, const v1::Deliver& request, const std::string& recipient) {
+  asio::io_context io;
+  PipeOutcome outcome;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    const PipeOutcome delivered = co_await deliver_by_pipe(target, request, recipient);
+    outcome = delivered;
+  }, asio::detached);
+  io.run_for(10s);
+  return outcome;
+}
+
 TEST(PipeDelivery, MessageArrivesLikeAMaildirFileAndArgumentsAreExpanded) {
-  char pattern[] = "/tmp/mailpipe-pipe-XXXXXX";
-  const std::string dir = ::mkdtemp(pattern);
+  const test_support::TempDir temp("pipe");
+  const std::string& dir = temp.path();
   PipeTarget target;
   target.command = {"/bin/sh", "-c", "cat > \"$0/$1\"", dir, "{user}"};
   target.timeout = 5s;
@@ -233,32 +247,18 @@ TEST(PipeDelivery, MessageArrivesLikeAMaildirFileAndArgumentsAreExpanded) {
   request.mutable_envelope()->set_mail_from("alice@remote.test");
   request.mutable_envelope()->set_queue_id("01Q");
   request.set_message("Subject: hi\r\n\r\nbody\r\n");
-  asio::io_context io;
-  PipeOutcome outcome;
-  const std::string recipient = "bob@example.test";
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    outcome = co_await deliver_by_pipe(target, request, recipient);
-  }, asio::detached);
-  io.run_for(10s);
+  const PipeOutcome outcome = deliver_once(target, request, "bob@example.test");
   EXPECT_EQ(outcome.result.outcome(), v1::DELIVERED) << outcome.result.status().text();
   std::ifstream in(dir + "/bob");
   std::stringstream content;
   content << in.rdbuf();
   EXPECT_EQ(content.str(), "Return-Path: <alice@remote.test>\nDelivered-To: bob@example.test\nSubject: hi\n\nbody\n");
-  fs::remove_all(dir);
 }
 
 TEST(PipeDelivery, DashValueIsRefusedWithoutRunningAnything) {
   PipeTarget target;
   target.command = {"/bin/sh", "-c", "touch /tmp/mailpipe-must-not-exist", "{user}"};
-  v1::Deliver request;
-  asio::io_context io;
-  PipeOutcome outcome;
-  const std::string recipient = "-rf@example.test";
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    outcome = co_await deliver_by_pipe(target, request, recipient);
-  }, asio::detached);
-  io.run_for(10s);
+  const PipeOutcome outcome = deliver_once(target, v1::Deliver{}, "-rf@example.test");
   EXPECT_EQ(outcome.result.outcome(), v1::PERMFAIL);
   EXPECT_EQ(outcome.result.status().enhanced(), "5.1.3");
   EXPECT_FALSE(outcome.run);

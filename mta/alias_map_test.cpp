@@ -1,11 +1,12 @@
 #include "mta/alias_map.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+
+#include "tests/support/error_text.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::mta {
 namespace {
@@ -21,13 +22,8 @@ Targets targets_of(const AliasMap& map, std::string_view key) {
   return out;
 }
 
-std::string error_of(std::string_view text) {
-  try {
-    AliasMap::parse(text, "f");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "accepted";
+std::string error_of(const std::string& text) {
+  return test_support::error_text([&] { AliasMap::parse(text, "f"); });
 }
 
 TEST(AliasMap, ParsesASimpleEntry) {
@@ -146,23 +142,27 @@ TEST(AliasMap, EmptyAliasIsAnError) {
 }
 
 TEST(AliasMap, EntryWithoutTargetsIsAnError) {
-  EXPECT_EQ(error_of("a@x.test:\n"), "f:1: no targets for a@x.test");
-  EXPECT_EQ(error_of("a@x.test: , # nothing\nb@x.test: c@x.test\n"), "f:1: no targets for a@x.test");
-  EXPECT_EQ(error_of("a@x.test: b@x.test\n\nC@x.test:\n# end\n"), "f:3: no targets for c@x.test");
+  test_support::expect_errors(error_of, {
+      {"a@x.test:\n", "f:1: no targets for a@x.test"},
+      {"a@x.test: , # nothing\nb@x.test: c@x.test\n", "f:1: no targets for a@x.test"},
+      {"a@x.test: b@x.test\n\nC@x.test:\n# end\n", "f:3: no targets for c@x.test"},
+  });
 }
 
 TEST(AliasMap, BadAddressesSayWhichAndWhy) {
-  EXPECT_EQ(error_of("a..b@x.test: c@x.test\n"), "f:1: bad alias \"a..b@x.test\": not a valid address");
-  EXPECT_EQ(error_of("a@x.test: c@x..test\n"), "f:1: bad target \"c@x..test\": not a valid address");
-  EXPECT_EQ(error_of("@-x.test: c@x.test\n"), "f:1: bad alias \"@-x.test\": not a valid address");
-  EXPECT_EQ(error_of("a@x.test: @\n"), "f:1: bad target \"@\": not a valid address");
-  EXPECT_EQ(error_of("postmaster: c@x.test\n"), "f:1: alias \"postmaster\" has no @domain");
-  EXPECT_EQ(error_of("a@x.test: alice\n"), "f:1: target \"alice\" has no @domain");
-  EXPECT_EQ(error_of("a@x.test: " + std::string(65, 'l') + "@x.test\n"),
-            "f:1: bad target \"" + std::string(64, 'l') +
-                "...\": too long (RFC 5321 4.5.3.1: local part 64, domain 255 octets)");
-  EXPECT_EQ(error_of("a@x.test: \"q\"@x.test\n"), "f:1: bad target \"\"q\"@x.test\": quoted local part not supported");
-  EXPECT_EQ(error_of("a@[192.0.2.1]: c@x.test\n"), "f:1: bad alias \"a@[192.0.2.1]\": address literal not supported");
+  test_support::expect_errors(error_of, {
+      {"a..b@x.test: c@x.test\n", "f:1: bad alias \"a..b@x.test\": not a valid address"},
+      {"a@x.test: c@x..test\n", "f:1: bad target \"c@x..test\": not a valid address"},
+      {"@-x.test: c@x.test\n", "f:1: bad alias \"@-x.test\": not a valid address"},
+      {"a@x.test: @\n", "f:1: bad target \"@\": not a valid address"},
+      {"postmaster: c@x.test\n", "f:1: alias \"postmaster\" has no @domain"},
+      {"a@x.test: alice\n", "f:1: target \"alice\" has no @domain"},
+      {"a@x.test: " + std::string(65, 'l') + "@x.test\n",
+       "f:1: bad target \"" + std::string(64, 'l') +
+           "...\": too long (RFC 5321 4.5.3.1: local part 64, domain 255 octets)"},
+      {"a@x.test: \"q\"@x.test\n", "f:1: bad target \"\"q\"@x.test\": quoted local part not supported"},
+      {"a@[192.0.2.1]: c@x.test\n", "f:1: bad alias \"a@[192.0.2.1]\": address literal not supported"},
+  });
 }
 
 TEST(AliasMap, DuplicateAliasNamesTheFirstDefinition) {
@@ -190,9 +190,11 @@ TEST(AliasMap, LinesUpTo4096BytesAreAllowed) {
   const std::string line = "a@x.test:" + targets;
   const std::string fits = line + std::string(4096 - line.size(), ' ');
   ASSERT_EQ(fits.size(), 4096u);
-  EXPECT_EQ(error_of(fits + "\r\n"), "accepted");
-  EXPECT_EQ(error_of("# c\n" + fits + " \n"), "f:2: line longer than 4096 bytes");
-  EXPECT_EQ(error_of("#" + std::string(5000, 'c') + "\n"), "f:1: line longer than 4096 bytes");
+  test_support::expect_errors(error_of, {
+      {fits + "\r\n", "accepted"},
+      {"# c\n" + fits + " \n", "f:2: line longer than 4096 bytes"},
+      {"#" + std::string(5000, 'c') + "\n", "f:1: line longer than 4096 bytes"},
+  });
 }
 
 TEST(AliasMap, ErrorsShowTokensWithoutControlBytes) {
@@ -218,20 +220,13 @@ TEST(AliasMap, LoadOfAMissingFileNamesThePathAndTheReason) {
 }
 
 TEST(AliasMap, LoadsFromDiskAndNamesThePathInParseErrors) {
-  char path[] = "/tmp/alias_map_testXXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  const test_support::TempDir dir("alias_map_test");
+  const std::string path = dir.path() + "/aliases";
   std::ofstream(path) << "sales@x.test: a@x.test\n";
   EXPECT_EQ(targets_of(AliasMap::load(path), "sales@x.test"), Targets{"a@x.test"});
   std::ofstream(path) << "sales@x.test: a@x.test\nbroken\n";
-  try {
-    AliasMap::load(path);
-    ADD_FAILURE() << "accepted a bad file";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()), std::string(path) + ":2: missing ':' after the alias in \"broken\"");
-  }
-  unlink(path);
+  EXPECT_EQ(test_support::error_text([&] { AliasMap::load(path); }),
+            path + ":2: missing ':' after the alias in \"broken\"");
 }
 
 }  // namespace

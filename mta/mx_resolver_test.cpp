@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/loopback_dns.hpp"
 #include "tests/support/run_until_done.hpp"
 
 namespace mailpipe::mta {
@@ -49,32 +50,42 @@ TEST(MxResolverLiteral, IpLiteralNeedsNoQuery) {
 
 constexpr const char* dnsmasq_path = "/usr/sbin/dnsmasq";
 
+sockaddr_in loopback_address(uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  return address;
+}
+
+// A UDP socket bound to 127.0.0.1 on a port the kernel picks, and the port.
+std::pair<int, uint16_t> bound_udp_socket() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address = loopback_address(0);
+  socklen_t length = sizeof(address);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return {fd, ntohs(address.sin_port)};
+}
+
 // A UDP port nobody else holds, with the same TCP port free too.
 uint16_t free_port() {
   for (int attempt = 0; attempt < 50; ++attempt) {
-    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    ::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length);
+    const auto [udp, port] = bound_udp_socket();
+    const sockaddr_in address = loopback_address(port);
     const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
-    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    const bool tcp_free = ::bind(tcp, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
     ::close(tcp);
     ::close(udp);
-    if (tcp_free) return ntohs(address.sin_port);
+    if (tcp_free) return port;
   }
   return 0;
 }
 
 bool tcp_connects(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  const sockaddr_in address = loopback_address(port);
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
   ::close(fd);
   return ok;
 }
@@ -85,14 +96,8 @@ class MxResolverLive : public ::testing::Test {
     if (::access(dnsmasq_path, X_OK) != 0) return;
     // A bound UDP socket that never reads: queries forwarded there get no
     // answer and no ICMP error, so timeout.test really times out.
-    blackhole_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    ::bind(blackhole_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    ::getsockname(blackhole_, reinterpret_cast<sockaddr*>(&address), &length);
-    const uint16_t blackhole_port = ntohs(address.sin_port);
+    const auto [blackhole, blackhole_port] = bound_udp_socket();
+    blackhole_ = blackhole;
 
     port_ = free_port();
     char dir_template[] = "/tmp/mx_resolver_test.XXXXXX";
@@ -154,11 +159,7 @@ class MxResolverLive : public ::testing::Test {
   }
 
   v1::DnsConfig config(uint32_t timeout_ms = 1000, uint32_t tries = 2) const {
-    v1::DnsConfig config;
-    config.add_server("127.0.0.1:" + std::to_string(port_));
-    config.set_timeout_ms(timeout_ms);
-    config.set_tries(tries);
-    return config;
+    return test_support::loopback_dns(port_, timeout_ms, tries);
   }
 
   template <class T>
@@ -166,129 +167,118 @@ class MxResolverLive : public ::testing::Test {
     return test_support::run_until_done(io_, std::move(lookup), bound);
   }
 
+  // The answer `lookup` gives; a failure (and an empty answer) if none came.
+  template <class T>
+  T answer_of(asio::awaitable<T> lookup) {
+    const std::optional<T> answer = run(std::move(lookup));
+    EXPECT_TRUE(answer) << "no answer in time";
+    return answer.value_or(T{});
+  }
+  // Lookups on one resolver with the default config, made at first use.
+  MxAnswer mx_of(const std::string& domain) { return answer_of(resolver().lookup_mx(domain)); }
+  AddressAnswer addresses_of(const std::string& host) { return answer_of(resolver().lookup_addresses(host)); }
+  MxResolver& resolver() {
+    if (!resolver_) resolver_.emplace(io_, config());
+    return *resolver_;
+  }
+
   asio::io_context io_;
+  std::optional<MxResolver> resolver_;
   static inline pid_t pid_ = -1;
   static inline int blackhole_ = -1;
   static inline uint16_t port_ = 0;
   static inline std::string dir_;
 };
 
+// "preference name"
+std::string shown(const MxHost& host) { return std::to_string(host.preference) + " " + host.name; }
+
 TEST_F(MxResolverLive, OrdersRealMxAnswerByPreference) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_mx("Two-MX.test."));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
-  ASSERT_EQ(answer->hosts.size(), 4u);
-  EXPECT_EQ(answer->hosts[0].name, "mx-best.two-mx.test");
-  EXPECT_EQ(answer->hosts[0].preference, 5);
-  EXPECT_EQ(answer->hosts[1].preference, 20);
-  EXPECT_EQ(answer->hosts[2].preference, 20);
-  EXPECT_EQ((std::set<std::string>{answer->hosts[1].name, answer->hosts[2].name}),
-            (std::set<std::string>{"mx-a.two-mx.test", "mx-b.two-mx.test"}));
-  EXPECT_EQ(answer->hosts[3].name, "mx-last.two-mx.test");
+  const MxAnswer answer = mx_of("Two-MX.test.");
+  EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
+  ASSERT_EQ(answer.hosts.size(), 4u);
+  EXPECT_EQ(shown(answer.hosts[0]), "5 mx-best.two-mx.test");
+  EXPECT_EQ((std::set<std::string>{shown(answer.hosts[1]), shown(answer.hosts[2])}),
+            (std::set<std::string>{"20 mx-a.two-mx.test", "20 mx-b.two-mx.test"}));
+  EXPECT_EQ(answer.hosts[3].name, "mx-last.two-mx.test");
 }
 
 TEST_F(MxResolverLive, NullMxIsPermanent) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_mx("nullmx.test"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::permanent);
-  EXPECT_TRUE(answer->null_mx);
-  EXPECT_TRUE(answer->hosts.empty());
-  EXPECT_NE(answer->error.find("nullmx.test"), std::string::npos) << answer->error;
+  const MxAnswer answer = mx_of("nullmx.test");
+  EXPECT_EQ(answer.status, DnsStatus::permanent);
+  EXPECT_TRUE(answer.null_mx);
+  EXPECT_TRUE(answer.hosts.empty());
+  EXPECT_NE(answer.error.find("nullmx.test"), std::string::npos) << answer.error;
 }
 
 TEST_F(MxResolverLive, NoMxMeansTheDomainItself) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_mx("implicit.test"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
-  ASSERT_EQ(answer->hosts.size(), 1u);
-  EXPECT_EQ(answer->hosts[0].name, "implicit.test");
-  EXPECT_EQ(answer->hosts[0].preference, 0);
+  const MxAnswer answer = mx_of("implicit.test");
+  EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
+  ASSERT_EQ(answer.hosts.size(), 1u);
+  EXPECT_EQ(shown(answer.hosts[0]), "0 implicit.test");
 }
 
 TEST_F(MxResolverLive, NxdomainIsPermanent) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_mx("nowhere.test"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::permanent);
-  EXPECT_FALSE(answer->null_mx);
-  EXPECT_EQ(answer->error, "NXDOMAIN for nowhere.test");
+  const MxAnswer answer = mx_of("nowhere.test");
+  EXPECT_EQ(answer.status, DnsStatus::permanent);
+  EXPECT_FALSE(answer.null_mx);
+  EXPECT_EQ(answer.error, "NXDOMAIN for nowhere.test");
 }
 
 TEST_F(MxResolverLive, RefusedIsTemporary) {
   // dnsmasq has no upstream for names outside .test: REFUSED.
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_mx("example.org"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::temporary) << answer->error;
+  const MxAnswer answer = mx_of("example.org");
+  EXPECT_EQ(answer.status, DnsStatus::temporary) << answer.error;
 }
 
 TEST_F(MxResolverLive, TimeoutIsTemporaryWithinBound) {
   MxResolver resolver(io_, config(300, 1));
   const auto start = std::chrono::steady_clock::now();
-  const auto answer = run(resolver.lookup_mx("slow.timeout.test"));
+  const MxAnswer answer = answer_of(resolver.lookup_mx("slow.timeout.test"));
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::temporary);
-  EXPECT_EQ(answer->error, "DNS timeout for slow.timeout.test");
+  EXPECT_EQ(answer.status, DnsStatus::temporary);
+  EXPECT_EQ(answer.error, "DNS timeout for slow.timeout.test");
   EXPECT_LT(elapsed, std::chrono::seconds(2));
 }
 
 TEST_F(MxResolverLive, AddressesAThenAaaa) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_addresses("dual.test"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
-  ASSERT_EQ(answer->addresses.size(), 2u);
-  EXPECT_EQ(answer->addresses[0].to_string(), "127.0.0.3");
-  EXPECT_EQ(answer->addresses[1].to_string(), "::1");
+  const AddressAnswer answer = addresses_of("dual.test");
+  EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
+  ASSERT_EQ(answer.addresses.size(), 2u);
+  EXPECT_EQ(answer.addresses[0].to_string(), "127.0.0.3");
+  EXPECT_EQ(answer.addresses[1].to_string(), "::1");
 }
 
 TEST_F(MxResolverLive, AddressesFromAOnly) {
-  MxResolver resolver(io_, config());
-  const auto answer = run(resolver.lookup_addresses("mx-best.two-mx.test"));
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, DnsStatus::ok) << answer->error;
-  ASSERT_EQ(answer->addresses.size(), 1u);
-  EXPECT_EQ(answer->addresses[0].to_string(), "127.0.0.2");
+  const AddressAnswer answer = addresses_of("mx-best.two-mx.test");
+  EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
+  ASSERT_EQ(answer.addresses.size(), 1u);
+  EXPECT_EQ(answer.addresses[0].to_string(), "127.0.0.2");
 }
 
 TEST_F(MxResolverLive, NoAddressIsPermanent) {
-  MxResolver resolver(io_, config());
-  const auto nodata = run(resolver.lookup_addresses("nullmx.test"));  // has MX, no A/AAAA
-  ASSERT_TRUE(nodata);
-  EXPECT_EQ(nodata->status, DnsStatus::permanent) << nodata->error;
-  const auto nxdomain = run(resolver.lookup_addresses("nowhere.test"));
-  ASSERT_TRUE(nxdomain);
-  EXPECT_EQ(nxdomain->status, DnsStatus::permanent);
-  EXPECT_EQ(nxdomain->error, "NXDOMAIN for nowhere.test");
+  const AddressAnswer nodata = addresses_of("nullmx.test");  // has MX, no A/AAAA
+  EXPECT_EQ(nodata.status, DnsStatus::permanent) << nodata.error;
+  const AddressAnswer nxdomain = addresses_of("nowhere.test");
+  EXPECT_EQ(nxdomain.status, DnsStatus::permanent);
+  EXPECT_EQ(nxdomain.error, "NXDOMAIN for nowhere.test");
 }
 
 TEST_F(MxResolverLive, ManyLookupsOnOneResolver) {
-  MxResolver resolver(io_, config());
   for (int i = 0; i < 20; ++i) {
-    const auto answer = run(resolver.lookup_mx("two-mx.test"));
-    ASSERT_TRUE(answer);
-    ASSERT_EQ(answer->status, DnsStatus::ok) << answer->error;
+    const MxAnswer answer = mx_of("two-mx.test");
+    ASSERT_EQ(answer.status, DnsStatus::ok) << answer.error;
   }
 }
 
 TEST_F(MxResolverLive, DestroyedResolverCompletesPendingLookup) {
   auto resolver = std::make_unique<MxResolver>(io_, config(2000, 2));
   std::optional<MxAnswer> answer;
-  asio::co_spawn(io_, resolver->lookup_mx("pending.timeout.test"), [&](std::exception_ptr error, MxAnswer value) {
-    if (!error) answer = std::move(value);
-  });
+  test_support::spawn_into(io_, resolver->lookup_mx("pending.timeout.test"), answer);
   io_.run_for(std::chrono::milliseconds(100));  // the query is on the wire, unanswered
   ASSERT_FALSE(answer);
   resolver.reset();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!answer && std::chrono::steady_clock::now() < deadline) {
-    if (io_.stopped()) io_.restart();
-    io_.run_one_for(std::chrono::milliseconds(50));
-  }
+  test_support::run_until_set(io_, answer, std::chrono::seconds(2));
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, DnsStatus::temporary);
 }

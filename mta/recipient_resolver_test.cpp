@@ -43,52 +43,52 @@ struct Fixture {
     RecipientResolver resolver(config, users, map);
     return resolver.resolve(address);
   }
+  void expect_resolution(std::string_view address, Kind kind, const Mailboxes& mailboxes) {
+    const Resolution r = resolve(address);
+    EXPECT_EQ(r.kind, kind) << address;
+    EXPECT_EQ(r.mailboxes, mailboxes) << address;
+  }
+  // For each address, its mailboxes joined by ", ", or "unknown user".
+  void expect_where(std::initializer_list<std::pair<const char*, const char*>> cases) {
+    for (const auto& [address, where] : cases) {
+      const Resolution r = resolve(address);
+      std::string mailboxes;
+      for (const auto& mailbox : r.mailboxes) mailboxes += (mailboxes.empty() ? "" : ", ") + mailbox;
+      EXPECT_EQ(r.kind == Kind::unknown_user ? "unknown user" : mailboxes, where) << address;
+    }
+  }
   v1::MtaConfig config;
   std::shared_ptr<const auth::PasswdFile> users;
   std::shared_ptr<const AliasMap> map;
 };
 
 TEST(RecipientResolver, LocalUserIsItsOwnMailboxLowercased) {
-  Fixture f;
-  const auto r = f.resolve("Alice@EXAMPLE.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, Mailboxes{"alice@example.test"});
+  Fixture().expect_resolution("Alice@EXAMPLE.test", Kind::deliver, {"alice@example.test"});
 }
 
 TEST(RecipientResolver, UnknownLocalUserIsUnknown) {
-  Fixture f;
-  EXPECT_EQ(f.resolve("nobody@example.test").kind, Kind::unknown_user);
-  EXPECT_EQ(f.resolve("alice@second.test").kind, Kind::unknown_user);  // users are per domain
+  // Users are per domain.
+  Fixture().expect_where({{"nobody@example.test", "unknown user"}, {"alice@second.test", "unknown user"}});
 }
 
 TEST(RecipientResolver, ForeignDomainIsRemoteAndKeepsItsLocalPartCase) {
-  Fixture f;
-  const auto r = f.resolve("Someone@Elsewhere.TEST");
-  EXPECT_EQ(r.kind, Kind::remote);
-  EXPECT_EQ(r.mailboxes, Mailboxes{"Someone@elsewhere.test"});
+  Fixture().expect_resolution("Someone@Elsewhere.TEST", Kind::remote, {"Someone@elsewhere.test"});
 }
 
 TEST(RecipientResolver, AliasExpandsToEveryTarget) {
-  Fixture f;
-  const auto r = f.resolve("sales@example.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, (Mailboxes{"alice@example.test", "bob@example.test"}));
+  Fixture().expect_resolution("sales@example.test", Kind::deliver, {"alice@example.test", "bob@example.test"});
 }
 
 TEST(RecipientResolver, NestedAliasesExpandOnceEachWithoutDuplicates) {
-  Fixture f;
-  const auto r = f.resolve("team@example.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, (Mailboxes{"alice@example.test", "bob@example.test", "carol@second.test"}));
+  Fixture().expect_resolution("team@example.test", Kind::deliver,
+                              {"alice@example.test", "bob@example.test", "carol@second.test"});
 }
 
 TEST(RecipientResolver, AliasNamingItselfKeepsACopyInsteadOfLooping) {
   Fixture f;
   // keep@ is not a user, so its own copy has nowhere to go: only bob gets it.
-  const auto r = f.resolve("keep@example.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, Mailboxes{"bob@example.test"});
-  EXPECT_EQ(r.unknown_targets, Mailboxes{"keep@example.test"});
+  f.expect_resolution("keep@example.test", Kind::deliver, {"bob@example.test"});
+  EXPECT_EQ(f.resolve("keep@example.test").unknown_targets, Mailboxes{"keep@example.test"});
 
   Fixture user_alias("alice@example.test: alice@example.test, bob@example.test\n");
   const auto both = user_alias.resolve("alice@example.test");
@@ -110,65 +110,51 @@ TEST(RecipientResolver, CatchAllToANonUserLoopsBackAsUnknownNotForever) {
 
 TEST(RecipientResolver, UnknownAliasTargetsAreReportedAndTheRestDelivered) {
   Fixture f;
-  const auto r = f.resolve("ghost@example.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, Mailboxes{"bob@example.test"});
-  EXPECT_EQ(r.unknown_targets, Mailboxes{"nobody@example.test"});
+  f.expect_resolution("ghost@example.test", Kind::deliver, {"bob@example.test"});
+  EXPECT_EQ(f.resolve("ghost@example.test").unknown_targets, Mailboxes{"nobody@example.test"});
   EXPECT_EQ(f.resolve("allghost@example.test").kind, Kind::unknown_user);
 }
 
 TEST(RecipientResolver, AliasToARemoteAddressForwardsAndIsNotRemoteItself) {
-  Fixture f;
-  const auto r = f.resolve("outside@example.test");
-  EXPECT_EQ(r.kind, Kind::deliver);  // ours: the MX accepts it
-  EXPECT_EQ(r.mailboxes, Mailboxes{"Friend@remote.test"});
+  // ours: the MX accepts it
+  Fixture().expect_resolution("outside@example.test", Kind::deliver, {"Friend@remote.test"});
 }
 
 TEST(RecipientResolver, CatchAllTakesUnknownNamesButNeverHidesAUser) {
-  Fixture f("@example.test: bob@example.test\n");
-  EXPECT_EQ(f.resolve("whoever@example.test").mailboxes, Mailboxes{"bob@example.test"});
-  EXPECT_EQ(f.resolve("alice@example.test").mailboxes, Mailboxes{"alice@example.test"});
+  Fixture("@example.test: bob@example.test\n")
+      .expect_where({{"whoever@example.test", "bob@example.test"}, {"alice@example.test", "alice@example.test"}});
 }
 
 TEST(RecipientResolver, CatchAllDomainIsOursEvenWithoutUsers) {
-  Fixture f;
-  const auto r = f.resolve("x@CatchAll.test");
-  EXPECT_EQ(r.kind, Kind::deliver);
-  EXPECT_EQ(r.mailboxes, Mailboxes{"alice@example.test"});
+  Fixture().expect_resolution("x@CatchAll.test", Kind::deliver, {"alice@example.test"});
 }
 
 TEST(RecipientResolver, DomainRewriteKeepsTheLocalPart) {
-  Fixture f;
-  EXPECT_EQ(f.resolve("carol@old.test").mailboxes, Mailboxes{"carol@second.test"});
-  EXPECT_EQ(f.resolve("nobody@old.test").kind, Kind::unknown_user);
+  Fixture().expect_where({{"carol@old.test", "carol@second.test"}, {"nobody@old.test", "unknown user"}});
 }
 
 TEST(RecipientResolver, AliasOnlyDomainRefusesNamesItDoesNotList) {
-  Fixture f;
-  EXPECT_EQ(f.resolve("list@alias.test").mailboxes, Mailboxes{"alice@example.test"});
-  EXPECT_EQ(f.resolve("other@alias.test").kind, Kind::unknown_user);
+  Fixture().expect_where({{"list@alias.test", "alice@example.test"}, {"other@alias.test", "unknown user"}});
 }
 
 TEST(RecipientResolver, PlusAddressGoesToTheUser) {
-  Fixture f;
-  EXPECT_EQ(f.resolve("alice+news@example.test").mailboxes, Mailboxes{"alice@example.test"});
-  EXPECT_EQ(f.resolve("sales+q4@example.test").mailboxes, (Mailboxes{"alice@example.test", "bob@example.test"}));
-  // A user whose name holds the delimiter is found as such first.
-  EXPECT_EQ(f.resolve("dave+x@example.test").mailboxes, Mailboxes{"dave+x@example.test"});
-  EXPECT_EQ(f.resolve("nobody+tag@example.test").kind, Kind::unknown_user);
-  // A leading delimiter is not a tag.
-  EXPECT_EQ(f.resolve("+alice@example.test").kind, Kind::unknown_user);
+  Fixture().expect_where({
+      {"alice+news@example.test", "alice@example.test"},
+      {"sales+q4@example.test", "alice@example.test, bob@example.test"},
+      // A user whose name holds the delimiter is found as such first.
+      {"dave+x@example.test", "dave+x@example.test"},
+      {"nobody+tag@example.test", "unknown user"},
+      // A leading delimiter is not a tag.
+      {"+alice@example.test", "unknown user"},
+  });
 }
 
 TEST(RecipientResolver, EmptyDelimiterTurnsPlusAddressingOff) {
-  Fixture f(aliases_text, "");
-  EXPECT_EQ(f.resolve("alice+news@example.test").kind, Kind::unknown_user);
+  Fixture(aliases_text, "").expect_where({{"alice+news@example.test", "unknown user"}});
 }
 
 TEST(RecipientResolver, BarePostmasterIsPostmasterOfTheFirstLocalDomain) {
-  Fixture f;
-  EXPECT_EQ(f.resolve("Postmaster").mailboxes, Mailboxes{"alice@example.test"});
-  EXPECT_EQ(f.resolve("someone").kind, Kind::unknown_user);
+  Fixture().expect_where({{"Postmaster", "alice@example.test"}, {"someone", "unknown user"}});
 }
 
 TEST(RecipientResolver, ExpansionLimitStopsAHugeAlias) {

@@ -15,17 +15,15 @@ v1::RetryPolicy policy(uint32_t first, uint32_t max, uint64_t lifetime = 1000000
 
 TEST(Retry, FirstDelayIsFirstRetry) { EXPECT_EQ(retry_delay_ms(policy(300000, 4000000), 1, 0.0), 300000); }
 
-TEST(Retry, DoublesPerFailure) {
-  const auto p = policy(1000, 1000000);
-  EXPECT_EQ(retry_delay_ms(p, 2, 0.0), 2000);
-  EXPECT_EQ(retry_delay_ms(p, 3, 0.0), 4000);
-  EXPECT_EQ(retry_delay_ms(p, 5, 0.0), 16000);
+// Delays without jitter after each number of failed attempts.
+void expect_delays(const v1::RetryPolicy& p, std::initializer_list<std::pair<uint32_t, int64_t>> cases) {
+  for (const auto& [failures, delay] : cases) EXPECT_EQ(retry_delay_ms(p, failures, 0.0), delay) << failures;
 }
 
+TEST(Retry, DoublesPerFailure) { expect_delays(policy(1000, 1000000), {{2, 2000}, {3, 4000}, {5, 16000}}); }
+
 TEST(Retry, CappedAtMaxRetry) {
-  const auto p = policy(1000, 5000);
-  EXPECT_EQ(retry_delay_ms(p, 10, 0.0), 5000);
-  EXPECT_EQ(retry_delay_ms(p, 4000000000u, 0.0), 5000);  // no overflow
+  expect_delays(policy(1000, 5000), {{10, 5000}, {4000000000u, 5000}});  // no overflow
 }
 
 TEST(Retry, JitterShortensByAtMostAQuarter) {

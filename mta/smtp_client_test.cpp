@@ -54,24 +54,53 @@ class Sink final : public smtp::MessageSink {
   std::size_t recipients = 0;
 };
 
-TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
-  asio::io_context io;
+// Our own server session on 127.0.0.1, on a port it picks, with the policy
+// above; `tls` makes it offer STARTTLS.
+struct LoopbackServer {
+  LoopbackServer(asio::io_context& io, smtp::MessageSink& sink, const std::string& name = "remote.test",
+                 asio::ssl::context* tls = nullptr)
+      : listener(io, "127.0.0.1:0", smtp::SessionSettings{name, {}, false}, tls, policy, sink) {
+    listener.start();
+  }
+  unsigned short port() const { return static_cast<unsigned short>(std::stoi(listener.local_address().substr(10))); }
+
   RecipientPolicy policy;
-  Sink sink;
-  smtp::SessionSettings settings{"remote.test", {}, false};
-  smtp::Listener listener(io, "127.0.0.1:0", settings, nullptr, policy, sink);
-  listener.start();
-  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
+  smtp::Listener listener;
+};
+
+// The client under test with its own config and TLS contexts (`verify`
+// checks certificates, for TLS_VERIFY).
+struct Client {
+  explicit Client(asio::io_context& io, v1::OutboundConfig outbound = {})
+      : config(std::move(outbound)), client(io, config, "mta.test", verify, any) {}
 
   v1::OutboundConfig config;
-  asio::ssl::context verify(asio::ssl::context::tls_client);
-  asio::ssl::context any(asio::ssl::context::tls_client);
-  SmtpClient client(io, config, "mta.test", verify, any);
+  asio::ssl::context verify{asio::ssl::context::tls_client};
+  asio::ssl::context any{asio::ssl::context::tls_client};
+  SmtpClient client;
+};
 
+// The client and our server on one io_context, for messages to remote.test.
+struct Loopback {
+  explicit Loopback(v1::OutboundConfig config = {}) : client(io, std::move(config)) {}
+  HostAttempt deliver(v1::TlsPolicy policy, const OutboundMessage& message) {
+    return deliver_once(io, client.client, port, "remote.test", policy, message);
+  }
+
+  asio::io_context io;
+  Sink sink;
+  LoopbackServer server{io, sink};
+  const unsigned short port = server.port();
+  Client client;
+};
+
+TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
+  Loopback loopback;
   const std::string body = "Subject: hi\r\n\r\n.dot line\r\n";
   OutboundMessage message{"QID12345", {}, {"ok@remote.test", "unknown@remote.test", "later@remote.test"}, &body};
   message.envelope.set_mail_from("a@local.test");
-  HostAttempt attempt = deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message);
+  HostAttempt attempt = loopback.deliver(v1::TLS_MAY, message);
+  const Sink& sink = loopback.sink;
 
   ASSERT_FALSE(attempt.try_next_host) << attempt.error;
   ASSERT_EQ(attempt.results.size(), 3u);
@@ -87,60 +116,41 @@ TEST(SmtpClient, PerRecipientOutcomesOverPipelining) {
 }
 
 TEST(SmtpClient, ReusesTheConnectionForTheNextMessage) {
-  asio::io_context io;
-  RecipientPolicy policy;
-  Sink sink;
-  smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"remote.test", {}, false}, nullptr, policy, sink);
-  listener.start();
-  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
   v1::OutboundConfig config;
   config.set_connection_cache_ms(5000);
-  asio::ssl::context verify(asio::ssl::context::tls_client);
-  asio::ssl::context any(asio::ssl::context::tls_client);
-  SmtpClient client(io, config, "mta.test", verify, any);
+  Loopback loopback(config);
   const std::string body = "x\r\n";
   OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
-  ASSERT_FALSE(deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message).try_next_host);
+  ASSERT_FALSE(loopback.deliver(v1::TLS_MAY, message).try_next_host);
   // No new connection can be made now; only the cached one can carry this.
-  listener.close();
-  io.restart();
-  const HostAttempt second = deliver_once(io, client, port, "remote.test", v1::TLS_MAY, message);
+  loopback.server.listener.close();
+  loopback.io.restart();
+  const HostAttempt second = loopback.deliver(v1::TLS_MAY, message);
   ASSERT_FALSE(second.try_next_host) << second.error;
   EXPECT_EQ(second.results.at("ok@remote.test").outcome(), v1::DELIVERED);
-  EXPECT_EQ(sink.messages.size(), 2u);
+  EXPECT_EQ(loopback.sink.messages.size(), 2u);
 }
 
 TEST(SmtpClient, RefusedConnectionMeansTryTheNextHost) {
   asio::io_context io;
   v1::OutboundConfig config;
   config.set_connect_timeout_ms(2000);
-  asio::ssl::context verify(asio::ssl::context::tls_client);
-  asio::ssl::context any(asio::ssl::context::tls_client);
-  SmtpClient client(io, config, "mta.test", verify, any);
+  Client c(io, config);
   const std::string body = "x\r\n";
   OutboundMessage message{"QID12345", {}, {"a@b.test"}, &body};
   // Port 1 on loopback: nothing listens there.
-  const HostAttempt attempt = deliver_once(io, client, 1, "b.test", v1::TLS_MAY, message);
+  const HostAttempt attempt = deliver_once(io, c.client, 1, "b.test", v1::TLS_MAY, message);
   EXPECT_TRUE(attempt.try_next_host);
   EXPECT_NE(attempt.error.find("connect"), std::string::npos) << attempt.error;
 }
 
 TEST(SmtpClient, EncryptPolicyRefusesAServerWithoutStartTls) {
-  asio::io_context io;
-  RecipientPolicy policy;
-  Sink sink;
-  smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"remote.test", {}, false}, nullptr, policy, sink);
-  listener.start();
-  const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
-  v1::OutboundConfig config;
-  asio::ssl::context verify(asio::ssl::context::tls_client);
-  asio::ssl::context any(asio::ssl::context::tls_client);
-  SmtpClient client(io, config, "mta.test", verify, any);
+  Loopback loopback;
   const std::string body = "x\r\n";
   OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
-  HostAttempt attempt = deliver_once(io, client, port, "remote.test", v1::TLS_ENCRYPT, message);
+  HostAttempt attempt = loopback.deliver(v1::TLS_ENCRYPT, message);
   EXPECT_TRUE(attempt.try_next_host);  // never a plaintext fallback
-  EXPECT_TRUE(sink.messages.empty());
+  EXPECT_TRUE(loopback.sink.messages.empty());
 }
 
 }  // namespace
@@ -164,31 +174,18 @@ class TlsPeer : public ::testing::Test {
   // Runs one delivery against a STARTTLS-offering server; returns the attempt.
   HostAttempt deliver(v1::TlsPolicy policy, const std::string& ca_file, Sink& sink, bool& server_saw_tls) {
     asio::io_context io;
-    RecipientPolicy server_policy;
     v1::TlsConfig tls_config;
     tls_config.set_cert_file(dir_ + "/cert.pem");
     tls_config.set_key_file(dir_ + "/key.pem");
     asio::ssl::context server_tls = tls::make_server_context(tls_config);
     TlsRecordingSink recording(sink, server_saw_tls);
-    smtp::Listener listener(io, "127.0.0.1:0", smtp::SessionSettings{"mx.remote.test", {}, false}, &server_tls,
-                            server_policy, recording);
-    listener.start();
-    const auto port = static_cast<unsigned short>(std::stoi(listener.local_address().substr(10)));
-    v1::OutboundConfig config;
-    asio::ssl::context verify(asio::ssl::context::tls_client);
-    verify.set_verify_mode(asio::ssl::verify_peer);
-    if (!ca_file.empty()) verify.load_verify_file(ca_file);
-    asio::ssl::context any(asio::ssl::context::tls_client);
-    SmtpClient client(io, config, "mta.test", verify, any);
+    const LoopbackServer server(io, recording, "mx.remote.test", &server_tls);
+    Client c(io);
+    c.verify.set_verify_mode(asio::ssl::verify_peer);
+    if (!ca_file.empty()) c.verify.load_verify_file(ca_file);
     static const std::string body = "Subject: tls\r\n\r\nsecret\r\n";
     OutboundMessage message{"QID12345", {}, {"ok@remote.test"}, &body};
-    HostAttempt attempt;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      attempt = co_await client.deliver({asio::ip::make_address("127.0.0.1"), port}, "mx.remote.test", policy, message);
-      io.stop();
-    }, asio::detached);
-    io.run_for(10s);
-    return attempt;
+    return deliver_once(io, c.client, server.port(), "mx.remote.test", policy, message);
   }
 
   class TlsRecordingSink final : public smtp::MessageSink {

@@ -2,11 +2,12 @@
 
 #include <crypt.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <memory>
+
+#include "tests/support/error_text.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace mailpipe::auth {
 namespace {
@@ -21,12 +22,7 @@ std::string sample() {
 }
 
 std::string error_of(const std::string& text) {
-  try {
-    PasswdFile::parse(text, "f");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "accepted";
+  return test_support::error_text([&] { PasswdFile::parse(text, "f"); });
 }
 
 TEST(PasswdFile, VerifiesSha512Crypt) {
@@ -55,16 +51,12 @@ TEST(PasswdFile, UnknownUserFails) {
 }
 
 TEST(PasswdFile, BadLinesNameTheLine) {
-  try {
-    PasswdFile::parse("ok@x:{PLAIN}a\nbroken line\n", "users.passwd");
-    FAIL() << "accepted a bad line";
-  } catch (const std::runtime_error& e) {
-    EXPECT_STREQ(e.what(), "users.passwd:2: expected user:{SCHEME}password");
+  EXPECT_EQ(test_support::error_text([] { PasswdFile::parse("ok@x:{PLAIN}a\nbroken line\n", "users.passwd"); }),
+            "users.passwd:2: expected user:{SCHEME}password");
+  for (const char* bad :
+       {"a@x:{MD4}abc\n", "a@x:nohash\n", "a@x:{SHA512-CRYPT}notcrypt\n", "a@x:{PLAIN}a\nA@X:{PLAIN}b\n"}) {
+    EXPECT_THROW(PasswdFile::parse(bad, "f"), std::runtime_error) << bad;
   }
-  EXPECT_THROW(PasswdFile::parse("a@x:{MD4}abc\n", "f"), std::runtime_error);
-  EXPECT_THROW(PasswdFile::parse("a@x:nohash\n", "f"), std::runtime_error);
-  EXPECT_THROW(PasswdFile::parse("a@x:{SHA512-CRYPT}notcrypt\n", "f"), std::runtime_error);
-  EXPECT_THROW(PasswdFile::parse("a@x:{PLAIN}a\nA@X:{PLAIN}b\n", "f"), std::runtime_error);
 }
 
 TEST(PasswdFile, ErrorsNeverContainTheSecret) {
@@ -153,16 +145,18 @@ TEST(PasswdFile, UnknownUserAndEmptyPassword) {
 }
 
 TEST(PasswdFile, EachBadLineSaysWhatIsWrong) {
-  EXPECT_EQ(error_of("a@x:{PLAIN}\n"), "f:1: empty password");
-  EXPECT_EQ(error_of("a@x:\n"), "f:1: password must start with {SCHEME}");
-  EXPECT_EQ(error_of(":{PLAIN}pw\n"), "f:1: expected user:{SCHEME}password");
-  EXPECT_EQ(error_of("a b:{PLAIN}pw\n"), "f:1: user name with a space or control byte");
-  EXPECT_EQ(error_of("a@x:{SHA512-CRYPT\n"), "f:1: unterminated {SCHEME}");
-  EXPECT_EQ(error_of("\n#c\na@x:{MD4}abc\n"), "f:3: unsupported password scheme {md4}");
-  EXPECT_EQ(error_of("a@x:{SHA512-CRYPT}$6$salt$bad!chars\n"), "f:1: malformed or unsupported crypt(3) hash");
-  EXPECT_EQ(error_of("a@x:{CRYPT}$9$what\n"), "f:1: malformed or unsupported crypt(3) hash");
-  EXPECT_EQ(error_of(std::string("a@x:{PLAIN}p\0w\n", 15)), "f:1: NUL byte in line");
-  EXPECT_EQ(error_of("a@x:{PLAIN}a\nA@X:{PLAIN}b\n"), "f:2: duplicate user a@x");
+  test_support::expect_errors(error_of, {
+      {"a@x:{PLAIN}\n", "f:1: empty password"},
+      {"a@x:\n", "f:1: password must start with {SCHEME}"},
+      {":{PLAIN}pw\n", "f:1: expected user:{SCHEME}password"},
+      {"a b:{PLAIN}pw\n", "f:1: user name with a space or control byte"},
+      {"a@x:{SHA512-CRYPT\n", "f:1: unterminated {SCHEME}"},
+      {"\n#c\na@x:{MD4}abc\n", "f:3: unsupported password scheme {md4}"},
+      {"a@x:{SHA512-CRYPT}$6$salt$bad!chars\n", "f:1: malformed or unsupported crypt(3) hash"},
+      {"a@x:{CRYPT}$9$what\n", "f:1: malformed or unsupported crypt(3) hash"},
+      {std::string("a@x:{PLAIN}p\0w\n", 15), "f:1: NUL byte in line"},
+      {"a@x:{PLAIN}a\nA@X:{PLAIN}b\n", "f:2: duplicate user a@x"},
+  });
 }
 
 TEST(PasswdFile, SchemeShownInErrorsIsBounded) {
@@ -171,21 +165,13 @@ TEST(PasswdFile, SchemeShownInErrorsIsBounded) {
 }
 
 TEST(PasswdFile, LoadsFromDisk) {
-  char path[] = "/tmp/passwd_file_testXXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  const test_support::TempDir dir("passwd_file_test");
+  const std::string path = dir.path() + "/passwd";
   std::ofstream(path) << "demo@example.test:{SHA512-CRYPT}" << demo_hash << "\n";
   const auto file = PasswdFile::load(path);
   EXPECT_TRUE(file.verify("demo@example.test", "demo"));
   std::ofstream(path) << "ok@x:{PLAIN}a\nbroken\n";
-  try {
-    PasswdFile::load(path);
-    ADD_FAILURE() << "accepted a bad file";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()), std::string(path) + ":2: expected user:{SCHEME}password");
-  }
-  unlink(path);
+  EXPECT_EQ(test_support::error_text([&] { PasswdFile::load(path); }), path + ":2: expected user:{SCHEME}password");
 }
 
 TEST(PasswdFile, DirectoryIsNotAPasswdFile) { EXPECT_THROW(PasswdFile::load("/tmp"), std::runtime_error); }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/loopback_dns.hpp"
 #include "tests/support/run_until_done.hpp"
 
 namespace mailpipe::dns {
@@ -94,11 +95,7 @@ class DnsResolverScripted : public ::testing::Test {
   }
 
   v1::DnsConfig config(uint32_t timeout_ms = 1000, uint32_t tries = 2) const {
-    v1::DnsConfig config;
-    config.add_server("127.0.0.1:" + std::to_string(port_));
-    config.set_timeout_ms(timeout_ms);
-    config.set_tries(tries);
-    return config;
+    return test_support::loopback_dns(port_, timeout_ms, tries);
   }
 
   std::optional<Answer> run(asio::awaitable<Answer> lookup, std::chrono::seconds bound = std::chrono::seconds(10)) {
@@ -168,17 +165,11 @@ TEST_F(DnsResolverScripted, SeveralQueriesOnTheWireAtOnce) {
 TEST_F(DnsResolverScripted, DestroyedResolverCompletesPendingQuery) {
   auto resolver = std::make_unique<Resolver>(io_, config(2000, 2));
   std::optional<Answer> answer;
-  asio::co_spawn(io_, resolver->query("silent.example", RecordType::txt), [&](std::exception_ptr error, Answer value) {
-    if (!error) answer = std::move(value);
-  });
+  test_support::spawn_into(io_, resolver->query("silent.example", RecordType::txt), answer);
   io_.run_for(std::chrono::milliseconds(100));  // the query is on the wire, unanswered
   ASSERT_FALSE(answer);
   resolver.reset();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!answer && std::chrono::steady_clock::now() < deadline) {
-    if (io_.stopped()) io_.restart();
-    io_.run_one_for(std::chrono::milliseconds(50));
-  }
+  test_support::run_until_set(io_, answer, std::chrono::seconds(2));
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, ARES_EDESTRUCTION);
 }

@@ -53,38 +53,45 @@ TEST(ClientLimits, ReleaseOfAnUnknownAddressChangesNothing) {
   EXPECT_EQ(clients.connections(), 1u);
 }
 
+// Failed logins from one address against a lockout of 1 s after
+// `max_failures`, at times given from t0.
+struct Guesses {
+  explicit Guesses(uint32_t max_failures) : clients(limits(10, 10, max_failures, 1000)) {}
+  void fail_at(std::chrono::milliseconds at) { clients.auth_failed("192.0.2.1", t0 + at); }
+  bool locked_at(std::chrono::milliseconds at, const std::string& address = "192.0.2.1") const {
+    return clients.auth_locked_out(address, t0 + at);
+  }
+
+  ClientLimits clients;
+  const ClientLimits::Clock::time_point t0 = ClientLimits::Clock::now();
+};
+
 TEST(ClientLimits, LocksAnAddressOutAfterTooManyFailuresForAWhile) {
-  const auto config = limits(10, 10, 3, 1000);
-  ClientLimits clients(config);
-  const auto t0 = ClientLimits::Clock::now();
-  clients.auth_failed("192.0.2.1", t0);
-  clients.auth_failed("192.0.2.1", t0 + 10ms);
-  EXPECT_FALSE(clients.auth_locked_out("192.0.2.1", t0 + 20ms));
-  clients.auth_failed("192.0.2.1", t0 + 20ms);
-  EXPECT_TRUE(clients.auth_locked_out("192.0.2.1", t0 + 30ms));
-  EXPECT_FALSE(clients.auth_locked_out("192.0.2.2", t0 + 30ms));
-  EXPECT_TRUE(clients.auth_locked_out("192.0.2.1", t0 + 1010ms));
-  EXPECT_FALSE(clients.auth_locked_out("192.0.2.1", t0 + 1030ms));
+  Guesses guesses(3);
+  guesses.fail_at(0ms);
+  guesses.fail_at(10ms);
+  EXPECT_FALSE(guesses.locked_at(20ms));
+  guesses.fail_at(20ms);
+  EXPECT_TRUE(guesses.locked_at(30ms));
+  EXPECT_FALSE(guesses.locked_at(30ms, "192.0.2.2"));
+  EXPECT_TRUE(guesses.locked_at(1010ms));
+  EXPECT_FALSE(guesses.locked_at(1030ms));
 }
 
 TEST(ClientLimits, FailuresSpreadBeyondTheWindowDoNotLockOut) {
-  const auto config = limits(10, 10, 3, 1000);
-  ClientLimits clients(config);
-  const auto t0 = ClientLimits::Clock::now();
-  clients.auth_failed("192.0.2.1", t0);
-  clients.auth_failed("192.0.2.1", t0 + 500ms);
-  clients.auth_failed("192.0.2.1", t0 + 1600ms);  // a new window
-  EXPECT_FALSE(clients.auth_locked_out("192.0.2.1", t0 + 1700ms));
+  Guesses guesses(3);
+  guesses.fail_at(0ms);
+  guesses.fail_at(500ms);
+  guesses.fail_at(1600ms);  // a new window
+  EXPECT_FALSE(guesses.locked_at(1700ms));
 }
 
 TEST(ClientLimits, SuccessForgetsEarlierFailures) {
-  const auto config = limits(10, 10, 2, 1000);
-  ClientLimits clients(config);
-  const auto t0 = ClientLimits::Clock::now();
-  clients.auth_failed("192.0.2.1", t0);
-  clients.auth_succeeded("192.0.2.1");
-  clients.auth_failed("192.0.2.1", t0 + 1ms);
-  EXPECT_FALSE(clients.auth_locked_out("192.0.2.1", t0 + 2ms));
+  Guesses guesses(2);
+  guesses.fail_at(0ms);
+  guesses.clients.auth_succeeded("192.0.2.1");
+  guesses.fail_at(1ms);
+  EXPECT_FALSE(guesses.locked_at(2ms));
 }
 
 TEST(ClientLimits, ManyGuessingAddressesDoNotGrowWithoutBound) {

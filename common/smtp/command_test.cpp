@@ -24,6 +24,15 @@ std::string refused(std::string_view line, bool utf8 = false) {
   return std::to_string(reply.code) + " " + reply.enhanced;
 }
 
+struct Refusal {
+  std::string line;
+  const char* reply;  // code and enhanced code, "501 5.5.4"
+};
+
+void expect_refusals(std::initializer_list<Refusal> cases) {
+  for (const auto& [line, reply] : cases) EXPECT_EQ(refused(line), reply) << line;
+}
+
 TEST(Command, VerbsAreCaseInsensitive) {
   EXPECT_EQ(ok("ehlo client.test").verb, Verb::ehlo);
   EXPECT_EQ(ok("QuIt").verb, Verb::quit);
@@ -33,8 +42,7 @@ TEST(Command, VerbsAreCaseInsensitive) {
 TEST(Command, UnknownVerbIs500) { EXPECT_EQ(refused("FROB x"), "500 5.5.2"); }
 
 TEST(Command, HeloNeedsAnArgument) {
-  EXPECT_EQ(refused("EHLO"), "501 5.5.4");
-  EXPECT_EQ(refused("HELO "), "501 5.5.4");
+  expect_refusals({{"EHLO", "501 5.5.4"}, {"HELO ", "501 5.5.4"}});
 }
 
 TEST(Command, MailFromWithParameters) {
@@ -52,31 +60,36 @@ TEST(Command, MailFromToleratesSpaceAfterColon) { EXPECT_EQ(ok("mail from: <a@x.
 TEST(Command, NullSender) { EXPECT_TRUE(ok("MAIL FROM:<>").path.empty()); }
 
 TEST(Command, MailSyntaxErrorsUseSenderCode) {
-  EXPECT_EQ(refused("MAIL FROM:a@x.test"), "501 5.1.7");
-  EXPECT_EQ(refused("MAIL TO:<a@x.test>"), "501 5.1.7");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test>SIZE=1"), "501 5.1.7");
+  expect_refusals({
+      {"MAIL FROM:a@x.test", "501 5.1.7"},
+      {"MAIL TO:<a@x.test>", "501 5.1.7"},
+      {"MAIL FROM:<a@x.test>SIZE=1", "501 5.1.7"},
+  });
 }
 
 TEST(Command, RcptSyntaxErrorsUseRecipientCode) {
-  EXPECT_EQ(refused("RCPT TO:<@>"), "501 5.1.3");
-  EXPECT_EQ(refused("RCPT TO:<>"), "501 5.1.3");
+  expect_refusals({{"RCPT TO:<@>", "501 5.1.3"}, {"RCPT TO:<>", "501 5.1.3"}});
 }
 
 TEST(Command, RcptPostmasterWithoutDomain) { EXPECT_EQ(ok("RCPT TO:<Postmaster>").path.local, "postmaster"); }
 
 TEST(Command, UnknownParameterIs555) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> FOO=1"), "555 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> BODY=BINARYMIME"), "555 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<a@x.test> SIZE=1"), "555 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> FOO=1", "555 5.5.4"},
+      {"MAIL FROM:<a@x.test> BODY=BINARYMIME", "555 5.5.4"},
+      {"RCPT TO:<a@x.test> SIZE=1", "555 5.5.4"},
+  });
 }
 
 TEST(Command, BadParameterValuesAre501) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=12x"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=99999999999999999999999"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> RET=ALL"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SMTPUTF8=yes"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=1 size=2"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> ENVID=a+zz"), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> SIZE=12x", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=99999999999999999999999", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> RET=ALL", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SMTPUTF8=yes", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=1 size=2", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> ENVID=a+zz", "501 5.5.4"},
+  });
 }
 
 TEST(Command, NotifyAndOrcpt) {
@@ -84,9 +97,11 @@ TEST(Command, NotifyAndOrcpt) {
   EXPECT_EQ(c.rcpt.notify, static_cast<uint32_t>(v1::NOTIFY_SUCCESS | v1::NOTIFY_DELAY));
   EXPECT_EQ(c.rcpt.orcpt, "rfc822;b@y.test");
   EXPECT_EQ(ok("RCPT TO:<b@y.test> NOTIFY=NEVER").rcpt.notify, static_cast<uint32_t>(v1::NOTIFY_NEVER));
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> NOTIFY=NEVER,SUCCESS"), "501 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> NOTIFY=SOMETIMES"), "501 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> ORCPT=nosemicolon"), "501 5.5.4");
+  expect_refusals({
+      {"RCPT TO:<b@y.test> NOTIFY=NEVER,SUCCESS", "501 5.5.4"},
+      {"RCPT TO:<b@y.test> NOTIFY=SOMETIMES", "501 5.5.4"},
+      {"RCPT TO:<b@y.test> ORCPT=nosemicolon", "501 5.5.4"},
+  });
 }
 
 TEST(Command, Utf8AddressNeedsSmtputf8) {
@@ -97,8 +112,7 @@ TEST(Command, Utf8AddressNeedsSmtputf8) {
 }
 
 TEST(Command, NoArgumentVerbsRefuseArguments) {
-  EXPECT_EQ(refused("DATA now"), "501 5.5.4");
-  EXPECT_EQ(refused("STARTTLS please"), "501 5.5.4");
+  expect_refusals({{"DATA now", "501 5.5.4"}, {"STARTTLS please", "501 5.5.4"}});
   EXPECT_EQ(ok("DATA").verb, Verb::data);
 }
 
@@ -119,11 +133,13 @@ TEST(Command, EveryVerbIsKnown) {
 }
 
 TEST(Command, VerbMustBeAWholeWord) {
-  EXPECT_EQ(refused(""), "500 5.5.2");
-  EXPECT_EQ(refused(" NOOP"), "500 5.5.2");
-  EXPECT_EQ(refused("NOOPX"), "500 5.5.2");
-  EXPECT_EQ(refused("NOO"), "500 5.5.2");
-  EXPECT_EQ(refused("MAIL:FROM:<a@b>"), "500 5.5.2");
+  expect_refusals({
+      {"", "500 5.5.2"},
+      {" NOOP", "500 5.5.2"},
+      {"NOOPX", "500 5.5.2"},
+      {"NOO", "500 5.5.2"},
+      {"MAIL:FROM:<a@b>", "500 5.5.2"},
+  });
 }
 
 TEST(Command, HeloKeepsTheNameAsGivenButBounded) {
@@ -131,22 +147,26 @@ TEST(Command, HeloKeepsTheNameAsGivenButBounded) {
   EXPECT_EQ(ok("EHLO  Client.Example").argument, "Client.Example");
   EXPECT_EQ(ok("EHLO client.example extra words").argument, "client.example");
   EXPECT_EQ(ok("EHLO " + std::string(255, 'h')).argument.size(), 255u);
-  EXPECT_EQ(refused("EHLO " + std::string(256, 'h')), "501 5.5.4");
-  EXPECT_EQ(refused("EHLO a\tb"), "501 5.5.4");
-  EXPECT_EQ(refused("EHLO a\x7f"), "501 5.5.4");
+  expect_refusals({
+      {"EHLO " + std::string(256, 'h'), "501 5.5.4"},
+      {"EHLO a\tb", "501 5.5.4"},
+      {"EHLO a\x7f", "501 5.5.4"},
+  });
 }
 
 TEST(Command, PathErrorsMapToTheirReplies) {
-  EXPECT_EQ(refused("MAIL FROM:<a..b@x.test>"), "501 5.1.7");
-  EXPECT_EQ(refused("MAIL FROM:<" + std::string(65, 'a') + "@x.test>"), "501 5.1.7");
-  EXPECT_EQ(refused("RCPT TO:<" + std::string(65, 'a') + "@x.test>"), "501 5.1.3");
-  EXPECT_EQ(refused("RCPT TO:b@y.test"), "501 5.1.3");
-  EXPECT_EQ(refused("RCPT FROM:<b@y.test>"), "501 5.1.3");
-  EXPECT_EQ(refused("RCPT"), "501 5.1.3");
-  EXPECT_EQ(refused("MAIL"), "501 5.1.7");
-  EXPECT_EQ(refused("MAIL FROM:"), "501 5.1.7");
-  EXPECT_EQ(refused("MAIL FROM:  <a@x.test>"), "501 5.1.7");  // only one space is tolerated
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test"), "501 5.1.7");
+  expect_refusals({
+      {"MAIL FROM:<a..b@x.test>", "501 5.1.7"},
+      {"MAIL FROM:<" + std::string(65, 'a') + "@x.test>", "501 5.1.7"},
+      {"RCPT TO:<" + std::string(65, 'a') + "@x.test>", "501 5.1.3"},
+      {"RCPT TO:b@y.test", "501 5.1.3"},
+      {"RCPT FROM:<b@y.test>", "501 5.1.3"},
+      {"RCPT", "501 5.1.3"},
+      {"MAIL", "501 5.1.7"},
+      {"MAIL FROM:", "501 5.1.7"},
+      {"MAIL FROM:  <a@x.test>", "501 5.1.7"},  // only one space is tolerated
+      {"MAIL FROM:<a@x.test", "501 5.1.7"},
+  });
 }
 
 TEST(Command, SourceRouteAndQuotedPathsInCommands) {
@@ -170,18 +190,22 @@ TEST(Command, ParametersAreCaseInsensitiveAndSpacesTolerated) {
 TEST(Command, SizeEdges) {
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> SIZE=0").mail.size, 0u);
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> SIZE=18446744073709551615").mail.size, UINT64_MAX);
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=18446744073709551616"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE="), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=-1"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=+1"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SIZE=1=2"), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> SIZE=18446744073709551616", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=-1", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=+1", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> SIZE=1=2", "501 5.5.4"},
+  });
 }
 
 TEST(Command, BodyValues) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> BODY=binarymime"), "555 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> BODY=9BIT"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> BODY"), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> BODY=binarymime", "555 5.5.4"},
+      {"MAIL FROM:<a@x.test> BODY=9BIT", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> BODY", "501 5.5.4"},
+  });
 }
 
 TEST(Command, RetValues) {
@@ -193,38 +217,48 @@ TEST(Command, RetValues) {
 TEST(Command, EnvidIsXtextDecodedAndBounded) {
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> ENVID=QQ314159").mail.envid, "QQ314159");
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> ENVID=" + std::string(100, 'e')).mail.envid.size(), 100u);
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> ENVID=" + std::string(101, 'e')), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> ENVID="), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> ENVID=a+0Db"), "501 5.5.4");  // CR hidden in xtext
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> ENVID=a+20b"), "501 5.5.4");  // space is not printable
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> ENVID=" + std::string(101, 'e'), "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> ENVID=", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> ENVID=a+0Db", "501 5.5.4"},  // CR hidden in xtext
+      {"MAIL FROM:<a@x.test> ENVID=a+20b", "501 5.5.4"},  // space is not printable
+  });
 }
 
 TEST(Command, AuthParameterOnMail) {
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> AUTH=<>").mail.auth, "<>");
   EXPECT_EQ(ok("MAIL FROM:<a@x.test> AUTH=e+3Dmc2@example.com").mail.auth, "e=mc2@example.com");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> AUTH="), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> AUTH"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> AUTH=a+"), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> AUTH=", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> AUTH", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> AUTH=a+", "501 5.5.4"},
+  });
 }
 
 TEST(Command, DuplicateParametersAre501) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> SMTPUTF8 smtputf8"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> BODY=7BIT BODY=8BITMIME"), "501 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> NOTIFY=NEVER NOTIFY=NEVER"), "501 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> ORCPT=rfc822;b@y.test ORCPT=rfc822;b@y.test"), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> SMTPUTF8 smtputf8", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> BODY=7BIT BODY=8BITMIME", "501 5.5.4"},
+      {"RCPT TO:<b@y.test> NOTIFY=NEVER NOTIFY=NEVER", "501 5.5.4"},
+      {"RCPT TO:<b@y.test> ORCPT=rfc822;b@y.test ORCPT=rfc822;b@y.test", "501 5.5.4"},
+  });
 }
 
 TEST(Command, MalformedParameterSyntaxIs501) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> =1"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> -X=1"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> X_Y=1"), "501 5.5.4");
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> XFOO="), "501 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> =1", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> -X=1", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> X_Y=1", "501 5.5.4"},
+      {"MAIL FROM:<a@x.test> XFOO=", "501 5.5.4"},
+  });
 }
 
 TEST(Command, RcptOnlyParametersAreUnknownOnMail) {
-  EXPECT_EQ(refused("MAIL FROM:<a@x.test> NOTIFY=NEVER"), "555 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> SMTPUTF8"), "555 5.5.4");
-  EXPECT_EQ(refused("RCPT TO:<b@y.test> BODY=8BITMIME"), "555 5.5.4");
+  expect_refusals({
+      {"MAIL FROM:<a@x.test> NOTIFY=NEVER", "555 5.5.4"},
+      {"RCPT TO:<b@y.test> SMTPUTF8", "555 5.5.4"},
+      {"RCPT TO:<b@y.test> BODY=8BITMIME", "555 5.5.4"},
+  });
 }
 
 TEST(Command, UnknownParameterReplyEchoesOnlySafeBytes) {
@@ -272,14 +306,12 @@ TEST(Command, RcptNeverTakesTheNullPath) {
 }
 
 TEST(Command, ArgumentRulesForOtherVerbs) {
-  EXPECT_EQ(refused("RSET all"), "501 5.5.4");
-  EXPECT_EQ(refused("QUIT now"), "501 5.5.4");
+  expect_refusals({{"RSET all", "501 5.5.4"}, {"QUIT now", "501 5.5.4"}});
   EXPECT_EQ(ok("QUIT ").verb, Verb::quit);
   EXPECT_EQ(ok("NOOP anything goes").argument, "anything goes");
   EXPECT_EQ(ok("HELP MAIL").argument, "MAIL");
   EXPECT_EQ(ok("VRFY bob").argument, "bob");
-  EXPECT_EQ(refused("VRFY"), "501 5.5.4");
-  EXPECT_EQ(refused("EXPN "), "501 5.5.4");
+  expect_refusals({{"VRFY", "501 5.5.4"}, {"EXPN ", "501 5.5.4"}});
   EXPECT_EQ(ok("AUTH  LOGIN  ").argument, "LOGIN");
   EXPECT_EQ(ok("AUTH PLAIN =").argument, "PLAIN =");
 }
@@ -295,11 +327,7 @@ TEST(Xtext, EdgeCases) {
   EXPECT_EQ(decode_xtext(""), "");
   EXPECT_EQ(decode_xtext("+41+42"), "AB");
   EXPECT_EQ(decode_xtext("+00"), std::string(1, '\0'));  // decodes; callers check what they allow
-  EXPECT_FALSE(decode_xtext("+"));
-  EXPECT_FALSE(decode_xtext("a b"));
-  EXPECT_FALSE(decode_xtext("a\x7f"));
-  EXPECT_FALSE(decode_xtext("\xC3\xA9"));
-  EXPECT_FALSE(decode_xtext("+G0"));
+  for (const char* bad : {"+", "a b", "a\x7f", "\xC3\xA9", "+G0"}) EXPECT_FALSE(decode_xtext(bad)) << bad;
 }
 
 }  // namespace

@@ -28,6 +28,26 @@ Read read_all(std::string_view input, DataLimits l = limits) {
   return out;
 }
 
+struct StatusCase {
+  std::string input;
+  Status status;
+  DataLimits data_limits = limits;
+};
+
+// The status each input ends with, read in one feed.
+void expect_statuses(std::initializer_list<StatusCase> cases) {
+  for (const auto& [input, status, l] : cases) {
+    EXPECT_EQ(read_all(input, l).status, status) << testing::PrintToString(input);
+  }
+}
+
+// The message each input gives, read in one feed.
+void expect_messages(std::initializer_list<std::pair<std::string, std::string>> cases) {
+  for (const auto& [input, message] : cases) {
+    EXPECT_EQ(read_all(input).message, message) << testing::PrintToString(input);
+  }
+}
+
 TEST(DataReader, EndsAtCrlfDotCrlfAndLeavesTheRest) {
   const auto r = read_all("Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
   EXPECT_TRUE(r.finished);
@@ -47,28 +67,14 @@ TEST(DataReader, UnstuffsLeadingDots) {
   EXPECT_EQ(r.message, ".one\r\n..\r\nx\r\n a.\r\n");
 }
 
-TEST(DataReader, BareLfDotLfDoesNotEndData) {
-  const auto r = read_all("hi\n.\nMAIL FROM:<x@y>\r\n");
-  EXPECT_FALSE(r.finished);
-  EXPECT_EQ(r.status, Status::bare_newline);
-}
-
-TEST(DataReader, CrlfDotLfDoesNotEndData) {
-  const auto r = read_all("hi\r\n.\nmore\r\n");
-  EXPECT_FALSE(r.finished);
-  EXPECT_EQ(r.status, Status::bare_newline);
-}
-
-TEST(DataReader, LfDotCrlfDoesNotEndData) {
-  const auto r = read_all("hi\n.\r\nmore\r\n");
-  EXPECT_FALSE(r.finished);
-  EXPECT_EQ(r.status, Status::bare_newline);
-}
-
-TEST(DataReader, CrDotCrDoesNotEndData) {
-  const auto r = read_all("hi\r.\rmore\r\n");
-  EXPECT_FALSE(r.finished);
-  EXPECT_EQ(r.status, Status::bare_newline);
+TEST(DataReader, EndMarkerWithABareLfOrCrDoesNotEndData) {
+  // LF.LF, CRLF.LF, LF.CRLF, CR.CR
+  for (const char* input :
+       {"hi\n.\nMAIL FROM:<x@y>\r\n", "hi\r\n.\nmore\r\n", "hi\n.\r\nmore\r\n", "hi\r.\rmore\r\n"}) {
+    const auto r = read_all(input);
+    EXPECT_FALSE(r.finished) << testing::PrintToString(input);
+    EXPECT_EQ(r.status, Status::bare_newline) << testing::PrintToString(input);
+  }
 }
 
 TEST(DataReader, KeepsReadingAfterAnErrorUntilTheRealEnd) {
@@ -85,8 +91,10 @@ TEST(DataReader, NulIsReported) {
 }
 
 TEST(DataReader, LineLimitCountsCrlf) {
-  EXPECT_EQ(read_all(std::string(998, 'x') + "\r\n.\r\n").status, Status::ok);
-  EXPECT_EQ(read_all(std::string(999, 'x') + "\r\n.\r\n").status, Status::line_too_long);
+  expect_statuses({
+      {std::string(998, 'x') + "\r\n.\r\n", Status::ok},
+      {std::string(999, 'x') + "\r\n.\r\n", Status::line_too_long},
+  });
 }
 
 TEST(DataReader, TooBigStopsStoringButFindsTheEnd) {
@@ -104,9 +112,7 @@ TEST(DataReader, DotCrLfAtTheVeryStartEndsData) {
 }
 
 TEST(DataReader, EmptyLinesAndDotOnlyLines) {
-  EXPECT_EQ(read_all("\r\n\r\n.\r\n").message, "\r\n\r\n");
-  EXPECT_EQ(read_all("..\r\n.\r\n").message, ".\r\n");
-  EXPECT_EQ(read_all("a\r\n..\r\n.\r\n").message, "a\r\n.\r\n");
+  expect_messages({{"\r\n\r\n.\r\n", "\r\n\r\n"}, {"..\r\n.\r\n", ".\r\n"}, {"a\r\n..\r\n.\r\n", "a\r\n.\r\n"}});
 }
 
 TEST(DataReader, DotInsideALineIsKept) {
@@ -153,10 +159,12 @@ TEST(DataReader, EmptyFeedChangesNothing) {
 
 TEST(DataReader, SizeCountsUnstuffedBytesWithCrlf) {
   // "..a\r\n" is stored as ".a\r\n": 4 bytes.
-  EXPECT_EQ(read_all("..a\r\n.\r\n", DataLimits{4, 1000}).status, Status::ok);
-  EXPECT_EQ(read_all("..a\r\n.\r\n", DataLimits{3, 1000}).status, Status::too_big);
-  EXPECT_EQ(read_all("abcd.\r\n", DataLimits{0, 1000}).status, Status::too_big);
-  EXPECT_EQ(read_all(".\r\n", DataLimits{0, 1000}).status, Status::ok);
+  expect_statuses({
+      {"..a\r\n.\r\n", Status::ok, DataLimits{4, 1000}},
+      {"..a\r\n.\r\n", Status::too_big, DataLimits{3, 1000}},
+      {"abcd.\r\n", Status::too_big, DataLimits{0, 1000}},
+      {".\r\n", Status::ok, DataLimits{0, 1000}},
+  });
 }
 
 TEST(DataReader, TooBigKeepsMemoryBoundedOverManyFeeds) {
@@ -173,13 +181,17 @@ TEST(DataReader, StuffedDotDoesNotCountTowardsTheLineLimit) {
   // RFC 5321 4.5.3.1.6: the limit is on the text line, before the client's
   // dot-stuffing (4.5.2). The line "." + 997 'x' + CRLF is 1000 octets and
   // goes on the wire as ".." + 997 'x' + CRLF: fits; one more does not.
-  EXPECT_EQ(read_all(".." + std::string(997, 'x') + "\r\n.\r\n").status, Status::ok);
-  EXPECT_EQ(read_all(".." + std::string(998, 'x') + "\r\n.\r\n").status, Status::line_too_long);
+  expect_statuses({
+      {".." + std::string(997, 'x') + "\r\n.\r\n", Status::ok},
+      {".." + std::string(998, 'x') + "\r\n.\r\n", Status::line_too_long},
+  });
   // One leading dot is removed whatever follows it (4.5.2): "." + 998 'x'
   // is the 1000-octet line 998 'x' + CRLF.
-  EXPECT_EQ(read_all("." + std::string(997, 'x') + "\r\n.\r\n").status, Status::ok);
-  EXPECT_EQ(read_all("." + std::string(998, 'x') + "\r\n.\r\n").status, Status::ok);
-  EXPECT_EQ(read_all("." + std::string(999, 'x') + "\r\n.\r\n").status, Status::line_too_long);
+  expect_statuses({
+      {"." + std::string(997, 'x') + "\r\n.\r\n", Status::ok},
+      {"." + std::string(998, 'x') + "\r\n.\r\n", Status::ok},
+      {"." + std::string(999, 'x') + "\r\n.\r\n", Status::line_too_long},
+  });
 }
 
 TEST(DataReader, LineLimitIsPerLine) {
@@ -189,12 +201,14 @@ TEST(DataReader, LineLimitIsPerLine) {
 }
 
 TEST(DataReader, EarliestProblemDecidesTheStatus) {
-  EXPECT_EQ(read_all(std::string("a\0b\nc\r\n.\r\n", 11)).status, Status::nul);
-  EXPECT_EQ(read_all(std::string("a\nb\0c\r\n.\r\n", 11)).status, Status::bare_newline);
-  EXPECT_EQ(read_all(std::string("abcdefghij\0\r\n.\r\n", 16), DataLimits{1000, 10}).status, Status::line_too_long);
-  EXPECT_EQ(read_all(std::string("abc\0defghij\r\n.\r\n", 16), DataLimits{1000, 10}).status, Status::nul);
-  EXPECT_EQ(read_all("a\nbcdefghijkl\r\n.\r\n", DataLimits{5, 1000}).status, Status::bare_newline);
-  EXPECT_EQ(read_all("abcdefgh\nijkl\r\n.\r\n", DataLimits{5, 1000}).status, Status::too_big);
+  expect_statuses({
+      {std::string("a\0b\nc\r\n.\r\n", 11), Status::nul},
+      {std::string("a\nb\0c\r\n.\r\n", 11), Status::bare_newline},
+      {std::string("abcdefghij\0\r\n.\r\n", 16), Status::line_too_long, DataLimits{1000, 10}},
+      {std::string("abc\0defghij\r\n.\r\n", 16), Status::nul, DataLimits{1000, 10}},
+      {"a\nbcdefghijkl\r\n.\r\n", Status::bare_newline, DataLimits{5, 1000}},
+      {"abcdefgh\nijkl\r\n.\r\n", Status::too_big, DataLimits{5, 1000}},
+  });
 }
 
 // A plain model of the rules, byte by byte, to compare the fast reader with.

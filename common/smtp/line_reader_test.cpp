@@ -9,13 +9,45 @@ namespace mailpipe::smtp {
 namespace {
 
 using Status = LineReader::Status;
+// (status, line) for each line next() gives; the line is empty unless complete.
+using Results = std::vector<std::pair<Status, std::string>>;
+
+// Every result until the input is used up, feeding it in the given pieces.
+Results results(std::string_view input, std::size_t max_line, const std::vector<std::size_t>& pieces) {
+  LineReader reader(max_line);
+  Results out;
+  std::size_t pos = 0;
+  for (std::size_t piece : pieces) {
+    reader.append(input.substr(pos, piece));
+    pos += piece;
+    for (auto r = reader.next(); r.status != Status::incomplete; r = reader.next()) {
+      out.emplace_back(r.status, r.line);
+    }
+  }
+  return out;
+}
+
+// Every result for `input` appended in one read.
+Results results(std::string_view input, std::size_t max_line = 512) { return results(input, max_line, {input.size()}); }
+
+// A reader that has taken `input`, too long for `max_line`, and said so.
+LineReader reader_skipping(std::size_t max_line, const std::string& input) {
+  LineReader reader(max_line);
+  reader.append(input);
+  EXPECT_EQ(reader.next().status, Status::too_long);
+  return reader;
+}
+
+// A reader that has taken `input` and returned its first line, STARTTLS.
+LineReader reader_after_starttls(std::string_view input) {
+  LineReader reader(512);
+  reader.append(input);
+  EXPECT_EQ(reader.next().line, "STARTTLS");
+  return reader;
+}
 
 TEST(LineReader, SplitsOnCrlfOnly) {
-  LineReader reader(512);
-  reader.append("EHLO a\r\nNOOP\r\n");
-  EXPECT_EQ(reader.next().line, "EHLO a");
-  EXPECT_EQ(reader.next().line, "NOOP");
-  EXPECT_EQ(reader.next().status, Status::incomplete);
+  EXPECT_EQ(results("EHLO a\r\nNOOP\r\n"), (Results{{Status::complete, "EHLO a"}, {Status::complete, "NOOP"}}));
 }
 
 TEST(LineReader, WaitsForTheLfAfterACrAtTheEndOfARead) {
@@ -40,23 +72,13 @@ TEST(LineReader, ByteByByteGivesTheSameLines) {
 }
 
 TEST(LineReader, BareLfMakesTheLineInvalidNotTwoLines) {
-  LineReader reader(512);
-  reader.append("NOOP\nQUIT\r\nRSET\r\n");
-  EXPECT_EQ(reader.next().status, Status::bare_newline);
-  EXPECT_EQ(reader.next().line, "RSET");
+  EXPECT_EQ(results("NOOP\nQUIT\r\nRSET\r\n"), (Results{{Status::bare_newline, ""}, {Status::complete, "RSET"}}));
 }
 
-TEST(LineReader, BareCrIsInvalid) {
-  LineReader reader(512);
-  reader.append("NO\rOP\r\n");
-  EXPECT_EQ(reader.next().status, Status::bare_newline);
-}
+TEST(LineReader, BareCrIsInvalid) { EXPECT_EQ(results("NO\rOP\r\n"), (Results{{Status::bare_newline, ""}})); }
 
 TEST(LineReader, NulIsReported) {
-  LineReader reader(512);
-  reader.append(std::string("NO\0OP\r\nQUIT\r\n", 13));
-  EXPECT_EQ(reader.next().status, Status::nul);
-  EXPECT_EQ(reader.next().line, "QUIT");
+  EXPECT_EQ(results(std::string("NO\0OP\r\nQUIT\r\n", 13)), (Results{{Status::nul, ""}, {Status::complete, "QUIT"}}));
 }
 
 TEST(LineReader, LimitCountsTheCrlf) {
@@ -68,9 +90,7 @@ TEST(LineReader, LimitCountsTheCrlf) {
 }
 
 TEST(LineReader, OverlongLineIsReportedOnceAndSkipped) {
-  LineReader reader(512);
-  reader.append(std::string(600, 'x'));
-  EXPECT_EQ(reader.next().status, Status::too_long);
+  LineReader reader = reader_skipping(512, std::string(600, 'x'));
   reader.append(std::string(100000, 'y'));
   EXPECT_EQ(reader.next().status, Status::incomplete);
   EXPECT_LT(reader.buffered(), 1024u);  // bounded memory while skipping
@@ -79,17 +99,13 @@ TEST(LineReader, OverlongLineIsReportedOnceAndSkipped) {
 }
 
 TEST(LineReader, SkippingSurvivesCrlfSplitAcrossReads) {
-  LineReader reader(16);
-  reader.append(std::string(40, 'x') + "\r");
-  EXPECT_EQ(reader.next().status, Status::too_long);
+  LineReader reader = reader_skipping(16, std::string(40, 'x') + "\r");
   reader.append("\nQUIT\r\n");
   EXPECT_EQ(reader.next().line, "QUIT");
 }
 
 TEST(LineReader, DiscardsBufferAfterStartTls) {
-  LineReader reader(512);
-  reader.append("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
-  EXPECT_EQ(reader.next().line, "STARTTLS");
+  LineReader reader = reader_after_starttls("STARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
   EXPECT_GT(reader.buffered(), 0u);
   reader.discard_buffered();
   EXPECT_EQ(reader.buffered(), 0u);
@@ -104,27 +120,11 @@ TEST(LineReader, TakeBufferedHandsOverTheRest) {
   EXPECT_EQ(reader.buffered(), 0u);
 }
 
-// Every result until the input is used up, feeding it in the given pieces.
-std::vector<std::pair<Status, std::string>> results(std::string_view input, std::size_t max_line,
-                                                    const std::vector<std::size_t>& pieces) {
-  LineReader reader(max_line);
-  std::vector<std::pair<Status, std::string>> out;
-  std::size_t pos = 0;
-  for (std::size_t piece : pieces) {
-    reader.append(input.substr(pos, piece));
-    pos += piece;
-    for (auto r = reader.next(); r.status != Status::incomplete; r = reader.next()) {
-      out.emplace_back(r.status, r.line);
-    }
-  }
-  return out;
-}
-
 TEST(LineReader, AnySplitGivesTheSameResults) {
   const std::string input = std::string("EHLO a\r\nNO\nOP\r\n") + std::string(40, 'x') + "\r\nQ\rUIT\r\n" +
                             std::string("A\0B\r\n", 5) + std::string(30, 'y') + "\r\r\nRSET\r\nNOOP\r\n\r\n";
-  const auto whole = results(input, 24, {input.size()});
-  const std::vector<std::pair<Status, std::string>> expected = {
+  const auto whole = results(input, 24);
+  const Results expected = {
       {Status::complete, "EHLO a"}, {Status::bare_newline, ""}, {Status::too_long, ""},
       {Status::bare_newline, ""},   {Status::nul, ""},          {Status::too_long, ""},
       {Status::complete, "RSET"},   {Status::complete, "NOOP"}, {Status::complete, ""}};
@@ -141,33 +141,17 @@ TEST(LineReader, AnySplitGivesTheSameResults) {
   }
 }
 
-TEST(LineReader, EmptyLineIsComplete) {
-  LineReader reader(512);
-  reader.append("\r\n");
-  const auto r = reader.next();
-  EXPECT_EQ(r.status, Status::complete);
-  EXPECT_EQ(r.line, "");
-}
+TEST(LineReader, EmptyLineIsComplete) { EXPECT_EQ(results("\r\n"), (Results{{Status::complete, ""}})); }
 
-TEST(LineReader, LfCrIsNotALineEnd) {
-  LineReader reader(512);
-  reader.append("NOOP\n\rQUIT\r\n");
-  EXPECT_EQ(reader.next().status, Status::bare_newline);
-  EXPECT_EQ(reader.next().status, Status::incomplete);
-}
+TEST(LineReader, LfCrIsNotALineEnd) { EXPECT_EQ(results("NOOP\n\rQUIT\r\n"), (Results{{Status::bare_newline, ""}})); }
 
 TEST(LineReader, CrCrLfIsABareCrThenTheEnd) {
-  LineReader reader(512);
-  reader.append("NOOP\r\r\nQUIT\r\n");
-  EXPECT_EQ(reader.next().status, Status::bare_newline);
-  EXPECT_EQ(reader.next().line, "QUIT");
+  EXPECT_EQ(results("NOOP\r\r\nQUIT\r\n"), (Results{{Status::bare_newline, ""}, {Status::complete, "QUIT"}}));
 }
 
 TEST(LineReader, HiddenCommandAfterBareLfIsNeverReturned) {
-  LineReader reader(512);
-  reader.append("RSET\nMAIL FROM:<evil@x.test>\r\nNOOP\r\n");
-  EXPECT_EQ(reader.next().status, Status::bare_newline);
-  EXPECT_EQ(reader.next().line, "NOOP");
+  EXPECT_EQ(results("RSET\nMAIL FROM:<evil@x.test>\r\nNOOP\r\n"),
+            (Results{{Status::bare_newline, ""}, {Status::complete, "NOOP"}}));
 }
 
 TEST(LineReader, OverlongLineIsReportedBeforeItsEndArrives) {
@@ -190,9 +174,7 @@ TEST(LineReader, LineAtTheLimitWaitsForItsLf) {
 }
 
 TEST(LineReader, SkippingKeepsMemoryBoundedWithoutCallsToNext) {
-  LineReader reader(512);
-  reader.append(std::string(600, 'x'));
-  EXPECT_EQ(reader.next().status, Status::too_long);
+  LineReader reader = reader_skipping(512, std::string(600, 'x'));
   for (int i = 0; i < 1000; ++i) reader.append(std::string(4096, 'y'));  // 4 MiB, never buffered
   EXPECT_EQ(reader.buffered(), 0u);
   EXPECT_FALSE(reader.has_complete_line());
@@ -202,9 +184,7 @@ TEST(LineReader, SkippingKeepsMemoryBoundedWithoutCallsToNext) {
 }
 
 TEST(LineReader, SkippingDoesNotEndAtABareLf) {
-  LineReader reader(16);
-  reader.append(std::string(40, 'x'));
-  EXPECT_EQ(reader.next().status, Status::too_long);
+  LineReader reader = reader_skipping(16, std::string(40, 'x'));
   reader.append("\nRSET\n\r");
   reader.append("xx\r");
   reader.append("\nNOOP\r\n");
@@ -238,9 +218,7 @@ TEST(LineReader, HasCompleteLineCountsBrokenLinesToo) {
 }
 
 TEST(LineReader, DiscardAfterStartTlsAlsoDropsAPartialLine) {
-  LineReader reader(512);
-  reader.append("STARTTLS\r\nRCPT TO:<x@y.test>\r\nMAIL FR");
-  EXPECT_EQ(reader.next().line, "STARTTLS");
+  LineReader reader = reader_after_starttls("STARTTLS\r\nRCPT TO:<x@y.test>\r\nMAIL FR");
   EXPECT_EQ(reader.buffered(), std::string("RCPT TO:<x@y.test>\r\nMAIL FR").size());
   reader.discard_buffered();
   // What arrives after the handshake starts a fresh line.

@@ -135,32 +135,9 @@ TEST(Session, SmugglingAttemptIsNotSplitIntoTwoMessages) {
 TEST(Session, IdleClientGetsTimeoutReply) {
   v1::SmtpLimits limits;
   limits.set_idle_timeout_ms(200);
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  OpenPolicy policy;
-  RecordingSink sink;
-  SessionSettings settings{"mx.test", limits, false};
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-    Session session(Connection(std::move(socket), nullptr), settings, policy, sink);
-    co_await session.run();
-  }, asio::detached);
-  std::string replies;
-  asio::ip::tcp::socket client(io);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    co_await client.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
-    char buffer[1024];
-    for (;;) {
-      asio::error_code ec;
-      const std::size_t n = co_await client.async_read_some(asio::buffer(buffer),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      replies.append(buffer, n);
-    }
-    io.stop();
-  }, asio::detached);
-  io.run_for(10s);
-  EXPECT_EQ(replies, "220 mx.test ESMTP mailpipe\r\n421 4.4.2 mx.test Timeout, closing connection\r\n");
+  Dialogue dialogue;
+  run_dialogue("", dialogue, limits);  // connects and says nothing
+  EXPECT_EQ(dialogue.replies, "220 mx.test ESMTP mailpipe\r\n421 4.4.2 mx.test Timeout, closing connection\r\n");
 }
 
 TEST(Session, TooManyRecipientsIsRefusedPerRecipient) {

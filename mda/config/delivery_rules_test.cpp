@@ -31,49 +31,67 @@ TEST(DeliveryRules, NoMatchMeansMaildir) {
   EXPECT_EQ(find_rule(rules({}), "bob@example.test"), -1);
 }
 
+// Pairs of (rule, address) for rule_matches, or (earlier, later) for
+// match_shadows, that all give the same answer.
+using Pairs = std::initializer_list<std::pair<const char*, const char*>>;
+
+void expect_rule_matches(bool expected, Pairs cases) {
+  for (const auto& [rule, address] : cases) {
+    EXPECT_EQ(rule_matches(rule, address), expected) << rule << " for " << address;
+  }
+}
+
 TEST(DeliveryRules, DomainRuleTakesTheWholeDomainButNotSubdomainsOrLookalikes) {
-  EXPECT_TRUE(rule_matches("@example.test", "anyone@example.test"));
-  EXPECT_FALSE(rule_matches("@example.test", "anyone@sub.example.test"));
-  EXPECT_FALSE(rule_matches("@example.test", "anyone@badexample.test"));
-  EXPECT_FALSE(rule_matches("@example.test", "example.test"));
   // The domain is after the last '@' (a quoted local part may hold one).
-  EXPECT_TRUE(rule_matches("@example.test", "\"a@b\"@example.test"));
-  EXPECT_FALSE(rule_matches("@b", "\"x@b\"@example.test"));
+  expect_rule_matches(true, {{"@example.test", "anyone@example.test"}, {"@example.test", "\"a@b\"@example.test"}});
+  expect_rule_matches(false, {
+                                 {"@example.test", "anyone@sub.example.test"},
+                                 {"@example.test", "anyone@badexample.test"},
+                                 {"@example.test", "example.test"},
+                                 {"@b", "\"x@b\"@example.test"},
+                             });
 }
 
 TEST(DeliveryRules, ExactRuleIsOneAddressCaseInsensitively) {
-  EXPECT_TRUE(rule_matches("bob@example.test", "Bob@Example.TEST"));
-  EXPECT_TRUE(rule_matches("@Example.Test", "bob@example.test"));
-  EXPECT_FALSE(rule_matches("bob@example.test", "bob+tag@example.test"));
-  EXPECT_FALSE(rule_matches("bob@example.test", "xbob@example.test"));
-  EXPECT_FALSE(rule_matches("bob@example.test", "bob@example.test.evil"));
+  expect_rule_matches(true, {{"bob@example.test", "Bob@Example.TEST"}, {"@Example.Test", "bob@example.test"}});
+  expect_rule_matches(false, {
+                                 {"bob@example.test", "bob+tag@example.test"},
+                                 {"bob@example.test", "xbob@example.test"},
+                                 {"bob@example.test", "bob@example.test.evil"},
+                             });
 }
 
 TEST(DeliveryRules, StarMatchesEveryone) {
-  EXPECT_TRUE(rule_matches("*", "bob@example.test"));
-  EXPECT_TRUE(rule_matches("*", "postmaster"));
+  expect_rule_matches(true, {{"*", "bob@example.test"}, {"*", "postmaster"}});
 }
 
 TEST(DeliveryRules, PatternProblems) {
-  EXPECT_EQ(match_pattern_problem("*"), "");
-  EXPECT_EQ(match_pattern_problem("@example.test"), "");
-  EXPECT_EQ(match_pattern_problem("bob@example.test"), "");
-  EXPECT_NE(match_pattern_problem(""), "");
-  EXPECT_NE(match_pattern_problem("example.test"), "");
-  EXPECT_NE(match_pattern_problem("bob@"), "");
-  EXPECT_NE(match_pattern_problem("*@example.test"), "");
-  EXPECT_NE(match_pattern_problem("bob@*.test"), "");
-  EXPECT_NE(match_pattern_problem("bob @example.test"), "");
+  for (const char* good : {"*", "@example.test", "bob@example.test"}) {
+    EXPECT_EQ(match_pattern_problem(good), "") << good;
+  }
+  for (const char* bad : {"", "example.test", "bob@", "*@example.test", "bob@*.test", "bob @example.test"}) {
+    EXPECT_NE(match_pattern_problem(bad), "") << bad;
+  }
 }
 
 TEST(DeliveryRules, ShadowedRulesAreFound) {
-  EXPECT_TRUE(match_shadows("*", "@example.test"));
-  EXPECT_TRUE(match_shadows("@example.test", "bob@example.test"));
-  EXPECT_TRUE(match_shadows("@example.test", "@Example.test"));
-  EXPECT_TRUE(match_shadows("bob@example.test", "BOB@example.test"));
-  EXPECT_FALSE(match_shadows("bob@example.test", "@example.test"));
-  EXPECT_FALSE(match_shadows("@example.test", "*"));
-  EXPECT_FALSE(match_shadows("@example.test", "bob@other.test"));
+  const Pairs shadowed = {
+      {"*", "@example.test"},
+      {"@example.test", "bob@example.test"},
+      {"@example.test", "@Example.test"},
+      {"bob@example.test", "BOB@example.test"},
+  };
+  const Pairs not_shadowed = {
+      {"bob@example.test", "@example.test"},
+      {"@example.test", "*"},
+      {"@example.test", "bob@other.test"},
+  };
+  for (const auto& [earlier, later] : shadowed) {
+    EXPECT_TRUE(match_shadows(earlier, later)) << earlier << " before " << later;
+  }
+  for (const auto& [earlier, later] : not_shadowed) {
+    EXPECT_FALSE(match_shadows(earlier, later)) << earlier << " before " << later;
+  }
 }
 
 }  // namespace

@@ -58,13 +58,10 @@ TEST(PipeCommand, ControlBytesInValuesAreRefusedAndNotEchoed) {
 }
 
 TEST(PipeCommand, TemplateProblemsAreFoundAtStartUp) {
-  EXPECT_EQ(template_problem("{recipient}"), "");
-  EXPECT_EQ(template_problem("--to={user}@{domain}"), "");
-  EXPECT_EQ(template_problem("{{literal}}"), "");
-  EXPECT_NE(template_problem("{rcpt}"), "");
-  EXPECT_NE(template_problem("{user"), "");
-  EXPECT_NE(template_problem("user}"), "");
-  EXPECT_NE(template_problem("{}"), "");
+  for (const char* good : {"{recipient}", "--to={user}@{domain}", "{{literal}}"}) {
+    EXPECT_EQ(template_problem(good), "") << good;
+  }
+  for (const char* bad : {"{rcpt}", "{user", "user}", "{}"}) EXPECT_NE(template_problem(bad), "") << bad;
 }
 
 }  // namespace

@@ -9,12 +9,15 @@ namespace {
 
 // Gathered from the mta's, the mda's and mpmail's tests of their copies.
 TEST(DotStuff, DoublesLeadingDotsAndEndsWithTheMarker) {
-  EXPECT_EQ(dot_stuff("a\r\n.b\r\n..\r\n"), "a\r\n..b\r\n...\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(".first\r\n"), "..first\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(".a\r\nb\r\n..c\r\n"), "..a\r\nb\r\n...c\r\n.\r\n");
-  EXPECT_EQ(dot_stuff("no final newline"), "no final newline\r\n.\r\n");
-  EXPECT_EQ(dot_stuff(""), ".\r\n");
-  EXPECT_EQ(dot_stuff("a\n.b\r\n"), "a\n.b\r\n.\r\n");  // only CRLF starts a line
+  const std::pair<const char*, const char*> cases[] = {
+      {"a\r\n.b\r\n..\r\n", "a\r\n..b\r\n...\r\n.\r\n"},
+      {".first\r\n", "..first\r\n.\r\n"},
+      {".a\r\nb\r\n..c\r\n", "..a\r\nb\r\n...c\r\n.\r\n"},
+      {"no final newline", "no final newline\r\n.\r\n"},
+      {"", ".\r\n"},
+      {"a\n.b\r\n", "a\n.b\r\n.\r\n"},  // only CRLF starts a line
+  };
+  for (const auto& [message, stuffed] : cases) EXPECT_EQ(dot_stuff(message), stuffed) << message;
 }
 
 TEST(SplitEnhanced, OnlyWhenItMatchesTheClass) {

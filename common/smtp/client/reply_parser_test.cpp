@@ -63,6 +63,16 @@ std::vector<std::string> steps_of(std::string_view input, std::size_t piece, Rep
   }
 }
 
+// The reply `line` (ending in CR) makes when its LF comes in a second
+// read; the first read must leave the parser needing more.
+std::string reply_with_lf_in_second_read(std::string_view line, ReplyLimits limits = {}) {
+  ReplyParser parser(limits);
+  parser.feed(line);
+  EXPECT_TRUE(is_need_more(parser.next())) << line;
+  parser.feed("\n");
+  return describe(parser.next());
+}
+
 std::string continuation_lines(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += "250-line " + std::to_string(i) + "\r\n";
@@ -85,9 +95,9 @@ TEST(ReplyParser, JoinsMultiLineTextsWithNewline) {
 }
 
 TEST(ReplyParser, KeepsEmptyFirstLineOfMultiLineReply) {
-  EXPECT_EQ(reply_of("250-\r\n250 SIZE\r\n").text, "\nSIZE");
-  EXPECT_EQ(reply_of("250-\r\n250\r\n").text, "\n");
-  EXPECT_EQ(reply_of("250-a\r\n250-\r\n250 b\r\n").text, "a\n\nb");
+  const std::pair<const char*, const char*> cases[] = {
+      {"250-\r\n250 SIZE\r\n", "\nSIZE"}, {"250-\r\n250\r\n", "\n"}, {"250-a\r\n250-\r\n250 b\r\n", "a\n\nb"}};
+  for (const auto& [input, text] : cases) EXPECT_EQ(reply_of(input).text, text) << input;
 }
 
 TEST(ReplyParser, AcceptsEmptyText) {
@@ -100,18 +110,21 @@ TEST(ReplyParser, AcceptsEmptyText) {
 }
 
 TEST(ReplyParser, SplitsEnhancedCodeOfMatchingClass) {
-  const Reply ok = reply_of("250 2.1.0 Ok\r\n");
-  EXPECT_EQ(ok.enhanced, "2.1.0");
-  EXPECT_EQ(ok.text, "Ok");
-  const Reply gone = reply_of("550 5.1.1 <bob@example.test>: no such user\r\n");
-  EXPECT_EQ(gone.enhanced, "5.1.1");
-  EXPECT_EQ(gone.text, "<bob@example.test>: no such user");
-  const Reply bare = reply_of("250 2.0.0\r\n");
-  EXPECT_EQ(bare.enhanced, "2.0.0");
-  EXPECT_EQ(bare.text, "");
-  const Reply wide = reply_of("451 4.123.456 busy\r\n");
-  EXPECT_EQ(wide.enhanced, "4.123.456");
-  EXPECT_EQ(wide.text, "busy");
+  const struct {
+    const char* input;
+    const char* enhanced;
+    const char* text;
+  } cases[] = {
+      {"250 2.1.0 Ok\r\n", "2.1.0", "Ok"},
+      {"550 5.1.1 <bob@example.test>: no such user\r\n", "5.1.1", "<bob@example.test>: no such user"},
+      {"250 2.0.0\r\n", "2.0.0", ""},
+      {"451 4.123.456 busy\r\n", "4.123.456", "busy"},
+  };
+  for (const auto& [input, enhanced, text] : cases) {
+    const Reply reply = reply_of(input);
+    EXPECT_EQ(reply.enhanced, enhanced) << input;
+    EXPECT_EQ(reply.text, text) << input;
+  }
 }
 
 TEST(ReplyParser, KeepsEnhancedCodeOfOtherClassInText) {
@@ -172,25 +185,19 @@ TEST(ReplyParser, RejectsGarbageLineBeforeItsCrlf) {
 }
 
 TEST(ReplyParser, RejectsBareLf) {
-  EXPECT_TRUE(is_error(first_step("250 ok\n")));
-  EXPECT_TRUE(is_error(first_step("250 ok\n250 ok\r\n")));
-  EXPECT_TRUE(is_error(first_step("250-ok\n250 ok\r\n")));
+  for (const std::string_view input : {"250 ok\n", "250 ok\n250 ok\r\n", "250-ok\n250 ok\r\n"}) {
+    EXPECT_TRUE(is_error(first_step(input))) << input;
+  }
 }
 
 TEST(ReplyParser, RejectsBareCrInsideLine) {
-  EXPECT_TRUE(is_error(first_step("250 o\rk\r\n")));
-  EXPECT_TRUE(is_error(first_step("250 ok\r250 forged\r\n")));
-  EXPECT_TRUE(is_error(first_step("250 ok\r\r\n")));
-  EXPECT_TRUE(is_error(first_step("250 o\rk")));  // before any CRLF
+  // The last is before any CRLF.
+  for (const std::string_view input : {"250 o\rk\r\n", "250 ok\r250 forged\r\n", "250 ok\r\r\n", "250 o\rk"}) {
+    EXPECT_TRUE(is_error(first_step(input))) << input;
+  }
 }
 
-TEST(ReplyParser, WaitsForLfAfterCrAtEndOfInput) {
-  ReplyParser parser;
-  parser.feed("250 ok\r");
-  EXPECT_TRUE(is_need_more(parser.next()));
-  parser.feed("\n");
-  EXPECT_EQ(describe(parser.next()), "250 [] ok");
-}
+TEST(ReplyParser, WaitsForLfAfterCrAtEndOfInput) { EXPECT_EQ(reply_with_lf_in_second_read("250 ok\r"), "250 [] ok"); }
 
 TEST(ReplyParser, LineThatEndsBeforeItsCodeFailsAtItsCr) {
   // The CR may be half of a CRLF: the line is then whole, and "" or "25"
@@ -240,11 +247,8 @@ TEST(ReplyParser, AcceptsLineOfExactlyMaxLine) {
 // of exactly max_line octets is as good then as in one read.
 TEST(ReplyParser, AcceptsLineOfExactlyMaxLineWithCrAndLfInTwoReads) {
   const ReplyLimits limits{.max_line = 64, .max_lines = 100};
-  ReplyParser parser(limits);
-  parser.feed("250 " + std::string(58, 'a') + "\r");
-  EXPECT_TRUE(is_need_more(parser.next()));
-  parser.feed("\n");
-  EXPECT_EQ(describe(parser.next()), "250 [] " + std::string(58, 'a'));
+  const std::string text(58, 'a');
+  EXPECT_EQ(reply_with_lf_in_second_read("250 " + text + "\r", limits), "250 [] " + text);
 }
 
 TEST(ReplyParser, RejectsMegabyteLineAsSoonAsItIsOverMaxLine) {
@@ -303,11 +307,7 @@ TEST(ReplyParser, ByteByByteFeedingGivesSameResultAsOneFeed) {
 // CRLF ) Reply-code [ SP textstring ] CRLF) whose CR and LF come in two reads.
 TEST(ReplyParser, AcceptsBareCodeWithCrAndLfInTwoReads) {
   EXPECT_EQ(steps_of("250\r\n", 1), steps_of("250\r\n", 5));
-  ReplyParser parser;
-  parser.feed("354\r");
-  EXPECT_TRUE(is_need_more(parser.next()));
-  parser.feed("\n");
-  EXPECT_EQ(describe(parser.next()), "354 [] ");
+  EXPECT_EQ(reply_with_lf_in_second_read("354\r"), "354 [] ");
 }
 
 TEST(ReplyParser, ReturnsPipelinedRepliesOneAtATime) {
