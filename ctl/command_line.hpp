@@ -26,6 +26,7 @@ enum class Command {
 };
 
 struct Invocation {
+  bool help() const { return command == Command::help; }
   Command command = Command::help;
   std::string argument;  // queue id, address, config file or key name; may be empty (queue flush)
   std::optional<std::string> config_path;  // --config

@@ -54,9 +54,6 @@ Exit run_check(const Invocation& invocation) {
 
 Exit run(const Invocation& invocation) {
   switch (invocation.command) {
-    case Command::help:
-      std::cout << usage_text();
-      return Exit::ok;
     case Command::check:
       return run_check(invocation);
     case Command::keygen:

@@ -29,9 +29,8 @@ using namespace mailpipe::mua;
 
 Exit run(const Invocation& invocation) {
   switch (invocation.command) {
-    case Command::help:
-      std::cout << usage_text();
-      return Exit::ok;
+    case Command::help:  // answered by run_program
+      break;
     case Command::send:
       return run_send(invocation.send, std::cin, std::cout, std::cerr);
     case Command::list:

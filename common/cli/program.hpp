@@ -16,7 +16,8 @@
 namespace mailpipe::cli {
 
 // `parse` turns the arguments into an invocation or throws Failure<Exit>;
-// `run` carries it out and returns its Exit; `usage_text` is the help.
+// `run` carries it out and returns its Exit; `usage_text` is the help,
+// printed to stdout (status ok) for an invocation whose help() is true.
 // Messages go to stderr as "program: message".
 template <typename Parse, typename Run, typename Usage>
 int run_program(std::string_view program, int argc, char** argv, Parse parse, Run run, Usage usage_text) {
@@ -28,6 +29,10 @@ int run_program(std::string_view program, int argc, char** argv, Parse parse, Ru
   } catch (const Failure<Exit>& failure) {
     std::cerr << program << ": " << failure.what() << "\n\n" << usage_text();
     return static_cast<int>(failure.exit());
+  }
+  if (invocation.help()) {
+    std::cout << usage_text();
+    return static_cast<int>(Exit::ok);
   }
   Exit exit = Exit::failed;
   try {

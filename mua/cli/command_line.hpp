@@ -35,6 +35,7 @@ struct Invocation {
   std::string maildir;
   std::size_t number = 0;
   std::optional<std::string> save_attachments;
+  bool help() const { return command == Command::help; }
 };
 
 // Throws Failure (Exit::usage) saying what is wrong.
