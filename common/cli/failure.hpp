@@ -1,7 +1,7 @@
 #pragma once
 // How a command-line program (mpmail, mailpipectl) gives up. Each program
 // has its own exit statuses, because they are part of its interface
-// (scripts test them) and the two tools' sets differ: mua/exit_status.hpp,
+// (scripts test them) and the two tools' sets differ: mua/cli/exit_status.hpp,
 // ctl/exit_status.hpp. The exception that carries one is the same for both.
 #include <stdexcept>
 #include <string>

@@ -3,7 +3,7 @@
 // never reallocates (a growing std::string would leave copies in freed
 // memory) and is wiped with OPENSSL_cleanse when it goes, as the MSA does
 // with AUTH secrets (common/smtp/session_auth.cpp). Where it comes from is
-// the program's business (mua/password_input.hpp, ctl/password_input.hpp);
+// the program's business (mua/submit/password_input.hpp, ctl/password_input.hpp);
 // never argv, where every user on the host can read it in ps.
 #include <array>
 #include <cstddef>

@@ -69,8 +69,9 @@ struct Dialogue {
   RecordingSink sink;
 };
 
-// Runs one session: sends `client_bytes` in one write, half-closes, and
-// collects everything the server says until it closes.
+// Runs one session: sends `client_bytes` in one write (and nothing more;
+// the socket stays open, so an idle client times out) and collects
+// everything the server says until it closes.
 void run_dialogue(const std::string& client_bytes, Dialogue& out, v1::SmtpLimits limits = {}) {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
