@@ -81,8 +81,9 @@ std::string rfc5322_date(int64_t unix_ms) { return mime::rfc5322_date(static_cas
 
 // RFC 3463 2: class "." subject "." detail. Only 4 and 5 make sense for a
 // failure; anything else is replaced by one derived from the basic code.
-bool valid_failure_code(std::string_view s) {
-  if (s.size() < 5 || (s[0] != '4' && s[0] != '5') || s[1] != '.') return false;
+// "2.0.0", "4.4.1", "5.1.1": RFC 3463 class.subject.detail.
+bool valid_enhanced_code(std::string_view s) {
+  if (s.size() < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.') return false;
   std::size_t dots = 0, digits = 0;
   for (std::size_t i = 2; i < s.size(); ++i) {
     if (s[i] == '.') {
@@ -97,8 +98,19 @@ bool valid_failure_code(std::string_view s) {
   return dots == 1 && digits > 0;
 }
 
-std::string dsn_status(const v1::Status& status) {
-  if (valid_failure_code(status.enhanced())) return status.enhanced();
+bool valid_failure_code(std::string_view s) { return valid_enhanced_code(s) && s[0] != '2'; }
+
+// The Status line: the recipient's enhanced code when it fits the report
+// (2.x.x delivered, 4.x.x delayed, 4 or 5 failed), else the class's x.0.0.
+std::string dsn_status(const v1::Status& status, ReportKind kind) {
+  const std::string& code = status.enhanced();
+  switch (kind) {
+    case ReportKind::delivered:
+    case ReportKind::relayed: return valid_enhanced_code(code) && code[0] == '2' ? code : "2.0.0";
+    case ReportKind::delayed: return valid_enhanced_code(code) && code[0] == '4' ? code : "4.0.0";
+    case ReportKind::failed: break;
+  }
+  if (valid_failure_code(code)) return code;
   return status.code() / 100 == 4 ? "4.0.0" : "5.0.0";
 }
 
@@ -108,7 +120,7 @@ std::string reply_text(const v1::Status& status) {
   std::string out;
   const bool smtp = status.code() >= 200 && status.code() <= 599;
   if (smtp) out = std::to_string(status.code());
-  if (smtp && valid_failure_code(status.enhanced())) out += " " + status.enhanced();
+  if (smtp && valid_enhanced_code(status.enhanced())) out += " " + status.enhanced();
   const std::string text = sanitize(status.text());
   if (!text.empty()) out += (out.empty() ? "" : " ") + text;
   return out;
@@ -169,6 +181,12 @@ struct Returned {
 
 Returned returned_part(const BounceInput& input) {
   const std::string& msg = input.original_message;
+  // Only a failure returns the message: the sender still has a delivered
+  // or delayed one, and the headers say which it was.
+  if (input.kind != ReportKind::failed) {
+    return {"text/rfc822-headers", safe_headers(msg.substr(0, mime::header_section_end(msg)), input.max_returned_bytes),
+            true};
+  }
   // RET=HDRS cannot be told apart from no RET (Envelope.dsn_ret_full), so
   // like Postfix we return the whole message unless it is too large, or
   // could not travel unchanged inside message/rfc822.
@@ -190,10 +208,24 @@ std::string choose_boundary(std::string_view id, const std::vector<std::string_v
                                std::numeric_limits<std::size_t>::max());
 }
 
-std::string human_part(const std::string& host, const std::vector<const FailedRecipient*>& failed,
+std::string human_part(const std::string& host, ReportKind kind, const std::vector<const FailedRecipient*>& failed,
                        bool headers_only) {
   std::string out;
   out += "This is the mail system at host " + host + ".\r\n\r\n";
+  if (kind != ReportKind::failed) {
+    out += report_opening(kind);
+    out += "\r\n                   The mail system\r\n";
+    for (const FailedRecipient* r : failed) {
+      std::string line = "<" + sanitize(r->address) + ">:";
+      const std::string remote = sanitize(r->remote_mta);
+      if (!remote.empty()) line += " host " + remote + " said:";
+      const std::string reply = reply_text(r->status);
+      if (!reply.empty()) line += " " + reply;
+      out += crlf;
+      append_folded(out, "", line, "    ");
+    }
+    return out;
+  }
   out += "I'm sorry to have to inform you that your message could not\r\n";
   out += "be delivered to one or more recipients. ";
   out += headers_only ? "It was too large to return\r\nin full; its headers are attached below.\r\n\r\n"
@@ -209,7 +241,7 @@ std::string human_part(const std::string& host, const std::vector<const FailedRe
     const std::string remote = sanitize(r->remote_mta);
     if (!remote.empty()) line += " host " + remote + " said:";
     const std::string reply = reply_text(r->status);
-    line += " " + (reply.empty() ? dsn_status(r->status) + " delivery failed" : reply);
+    line += " " + (reply.empty() ? dsn_status(r->status, ReportKind::failed) + " delivery failed" : reply);
     out += crlf;
     append_folded(out, "", line, "    ");
   }
@@ -232,8 +264,8 @@ std::string status_part(const BounceInput& input, const std::string& host,
     const std::string orcpt = sanitize(r->orcpt);
     if (!orcpt.empty()) append_folded(out, "Original-Recipient: ", orcpt, " ");
     append_folded(out, "Final-Recipient: rfc822; ", sanitize(r->address), " ");
-    out += "Action: failed\r\n";
-    out += "Status: " + dsn_status(r->status) + "\r\n";
+    out += "Action: " + std::string(report_action(input.kind)) + "\r\n";
+    out += "Status: " + dsn_status(r->status, input.kind) + "\r\n";
     const std::string remote = sanitize(r->remote_mta);
     if (!remote.empty()) append_folded(out, "Remote-MTA: dns; ", remote, " ");
     const std::string reply = reply_text(r->status);
@@ -242,24 +274,21 @@ std::string status_part(const BounceInput& input, const std::string& host,
     const bool smtp = r->status.code() >= 200 && r->status.code() <= 599;
     if (!reply.empty()) append_folded(out, smtp ? "Diagnostic-Code: smtp; " : "Diagnostic-Code: X-mailpipe; ", reply, " ");
     out += "Last-Attempt-Date: " + now + "\r\n";
+    if (input.kind == ReportKind::delayed && input.retry_until_unix_ms != 0) {
+      out += "Will-Retry-Until: " + rfc5322_date(input.retry_until_unix_ms) + "\r\n";
+    }
   }
   return out;
 }
 
 }  // namespace
 
-bool wants_failure_notice(uint32_t notify) {
-  if (notify == 0) return true;  // RFC 3461 4.1: default is FAILURE (and DELAY)
-  if (notify & v1::NOTIFY_NEVER) return false;
-  return (notify & v1::NOTIFY_FAILURE) != 0;
-}
-
 std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std::string& bounce_queue_id) {
   const std::string& sender = input.envelope.mail_from();
   if (sender.empty()) return std::nullopt;  // never bounce a bounce: RFC 5321 6.1
   std::vector<const FailedRecipient*> failed;
   for (const FailedRecipient& r : input.recipients) {
-    if (wants_failure_notice(r.notify)) failed.push_back(&r);
+    if (wants_report(input.kind, r.notify)) failed.push_back(&r);
   }
   if (failed.empty()) return std::nullopt;
 
@@ -267,14 +296,14 @@ std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std:
   if (host.empty()) host = "localhost";
   const Returned returned = returned_part(input);
   const bool eight_bit = !is_ascii(returned.body);
-  const std::string human = human_part(host, failed, returned.headers_only);
+  const std::string human = human_part(host, input.kind, failed, returned.headers_only);
   const std::string report = status_part(input, host, failed);
   const std::string boundary = choose_boundary(bounce_queue_id, {human, report, returned.body});
 
   std::string msg;
   msg += "From: MAILER-DAEMON@" + host + " (Mail Delivery System)\r\n";
   append_folded(msg, "To: <", sanitize(sender) + ">", " ");
-  msg += "Subject: Undelivered Mail Returned to Sender\r\n";
+  msg += "Subject: " + std::string(report_subject(input.kind)) + "\r\n";
   msg += "Date: " + rfc5322_date(input.now_unix_ms) + "\r\n";
   msg += "Message-ID: <" + token(bounce_queue_id, 200) + "@" + host + ">\r\n";
   msg += "Auto-Submitted: auto-replied\r\n";  // RFC 3834 5: no auto-reply to this
@@ -295,8 +324,9 @@ std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std:
   msg += "Content-Type: message/delivery-status\r\n\r\n";
   msg += report;
   msg += delimiter;
-  msg += returned.headers_only ? "Content-Description: Undelivered Message Headers\r\n"
-                               : "Content-Description: Undelivered Message\r\n";
+  msg += input.kind != ReportKind::failed ? "Content-Description: Message Headers\r\n"
+         : returned.headers_only          ? "Content-Description: Undelivered Message Headers\r\n"
+                                          : "Content-Description: Undelivered Message\r\n";
   msg += "Content-Type: " + std::string(returned.content_type) + "\r\n";
   if (eight_bit) msg += "Content-Transfer-Encoding: 8bit\r\n";
   msg += crlf;

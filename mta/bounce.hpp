@@ -1,7 +1,9 @@
 #pragma once
-// The bounce builder: turns "these recipients failed for good" into the
-// delivery status notification the sender gets back (RFC 3464 report in an
-// RFC 6522 multipart/report), ready to be queued like any other message.
+// The bounce builder: turns "these recipients failed for good" (or "are
+// still being retried", "were delivered", "were relayed to a server that
+// reports nothing") into the delivery status notification the sender gets
+// back (RFC 3464 report in an RFC 6522 multipart/report), ready to be
+// queued like any other message.
 //
 // Inputs come partly from the network (remote replies, addresses, the
 // returned message), so every value written into a header or report line is
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "mta/report_kind.hpp"
 #include "spool.pb.h"
 
 namespace mailpipe::mta {
@@ -35,19 +38,17 @@ struct BounceInput {
   std::vector<FailedRecipient> recipients;
   int64_t now_unix_ms = 0;
   uint64_t max_returned_bytes = 10 * 1024 * 1024;  // above: return headers only
+  ReportKind kind = ReportKind::failed;  // every report but `failed` returns headers only
+  int64_t retry_until_unix_ms = 0;       // delayed: Will-Retry-Until (RFC 3464 2.3.9)
 };
 
 // The DSN to send (RFC 3464), as a message for the spool: envelope with null
 // sender (mail_from ""), one recipient = the original sender, queue_id =
 // bounce_queue_id, received_unix_ms = now, body_type 8BITMIME when the
 // returned content has 8-bit bytes.
-// nullopt when no bounce may be sent: original sender is null (never bounce a
-// bounce, RFC 5321 6.1 / 3461), or no recipient wants one (notify has
-// NOTIFY_NEVER, or notify != 0 without NOTIFY_FAILURE). Recipients that do not
-// want one are left out of the report.
+// nullopt when no report may be sent: original sender is null (never bounce
+// a bounce, RFC 5321 6.1 / 3461), or no recipient wants one (wants_report).
+// Recipients that do not want one are left out of the report.
 std::optional<v1::SpoolMessage> make_bounce(const BounceInput& input, const std::string& bounce_queue_id);
-
-// RFC 3461 4.1: does a recipient with these NOTIFY bits want a failure DSN?
-bool wants_failure_notice(uint32_t notify);
 
 }  // namespace mailpipe::mta

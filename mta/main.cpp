@@ -166,9 +166,9 @@ void connect_queue(mta::QueueRunner& queue, mta::RemoteCourier& relay, mta::Boun
   queue.set_metrics(&mta_metrics);
   bounces.set_metrics(&mta_metrics);
   register_queue_gauges(registry, queue);
-  queue.set_on_bounced([&bounces](const std::string& queue_id, const v1::SpoolMessage& original,
-                                  const std::vector<v1::RecipientProgress>& bounced) {
-    return bounces.send(queue_id, original, bounced);
+  queue.set_on_report([&bounces](const std::string& queue_id, const v1::SpoolMessage& original, mta::ReportKind kind,
+                                  const std::vector<v1::RecipientProgress>& recipients) {
+    return bounces.send(queue_id, original, kind, recipients);
   });
 }
 

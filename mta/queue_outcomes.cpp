@@ -5,19 +5,26 @@
 
 #include "common/log/log.hpp"
 #include "mta/queue_runner.hpp"
+#include "mta/report_kind.hpp"
 #include "mta/retry.hpp"
 
 namespace mailpipe::mta {
+
+uint32_t notify_of(const v1::Envelope& envelope, const std::string& address) {
+  for (const auto& recipient : envelope.recipients()) {
+    if (recipient.address() == address) return recipient.notify();
+  }
+  return 0;
+}
 
 double retry_jitter() {
   static thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
 }
 
-std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_id, Entry& entry,
-                                                       const std::map<std::string, v1::RecipientResult>& results,
-                                                       int64_t now_ms) {
-  std::vector<v1::RecipientProgress> bounced;
+QueueRunner::Reports QueueRunner::record(const std::string& queue_id, Entry& entry,
+                                         const std::map<std::string, v1::RecipientResult>& results, int64_t now_ms) {
+  Reports reports;
   const int64_t delay_ms = now_ms - entry.envelope.received_unix_ms();
   for (auto& progress : *entry.state.mutable_recipients()) {
     const auto it = results.find(progress.address());
@@ -33,6 +40,13 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
     if (result.outcome() == v1::DELIVERED) {
       progress.set_state(v1::RECIPIENT_DELIVERED);
       if (metrics_) metrics_->recipient_outcome(destination, "delivered", static_cast<double>(delay_ms) / 1000.0);
+      if (wants_report(ReportKind::delivered, notify_of(entry.envelope, progress.address()))) {
+        if (is_local(progress.address())) {
+          reports.delivered.push_back(progress);
+        } else if (!result.dsn_passed_on()) {
+          reports.relayed.push_back(progress);
+        }
+      }
       log::info("delivered").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
           .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
           .kv("status", status.text());
@@ -47,17 +61,42 @@ std::vector<v1::RecipientProgress> QueueRunner::record(const std::string& queue_
           .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
           .kv("reason", expired && result.outcome() != v1::PERMFAIL ? "queue lifetime expired" : "permanent failure")
           .kv("status", status.text());
-      bounced.push_back(progress);
+      reports.bounced.push_back(progress);
       continue;
     }
     if (metrics_) metrics_->recipient_outcome(destination, "deferred", static_cast<double>(delay_ms) / 1000.0);
     const int64_t retry_in = retry_delay_ms(config_.retry(), progress.attempts(), retry_jitter());
     progress.set_next_attempt_unix_ms(now_ms + retry_in);
+    const uint64_t warn_after = config_.retry().delay_warning_ms();
+    if (warn_after > 0 && !progress.delay_warned() && static_cast<uint64_t>(std::max<int64_t>(delay_ms, 0)) >= warn_after &&
+        wants_report(ReportKind::delayed, notify_of(entry.envelope, progress.address()))) {
+      progress.set_delay_warned(true);
+      reports.delayed.push_back(progress);
+    }
     log::info("deferred").kv("queue_id", queue_id).kv("to", progress.address()).kv("relay", relay)
         .kv("dsn", status.enhanced()).kv("delay_ms", delay_ms).kv("attempts", progress.attempts())
         .kv("retry_in_ms", retry_in).kv("status", status.text());
   }
-  return bounced;
+  return reports;
+}
+
+void QueueRunner::send_reports(const std::string& queue_id, Entry& entry, const v1::SpoolMessage& message,
+                               Reports& reports, int64_t now_ms) {
+  if (!on_report_) return;
+  if (!reports.bounced.empty() && !on_report_(queue_id, message, ReportKind::failed, reports.bounced)) {
+    keep_unbounced(queue_id, entry, reports.bounced, now_ms);
+  }
+  if (!reports.delayed.empty() && !on_report_(queue_id, message, ReportKind::delayed, reports.delayed)) {
+    for (auto& progress : *entry.state.mutable_recipients()) {
+      for (const auto& delayed : reports.delayed) {
+        if (delayed.address() == progress.address()) progress.set_delay_warned(false);  // warned next time
+      }
+    }
+  }
+  // Delivered is final: a success report that cannot be queued is logged
+  // (by the sender) and not retried, or the message would go again.
+  if (!reports.delivered.empty()) on_report_(queue_id, message, ReportKind::delivered, reports.delivered);
+  if (!reports.relayed.empty()) on_report_(queue_id, message, ReportKind::relayed, reports.relayed);
 }
 
 void QueueRunner::keep_unbounced(const std::string& queue_id, Entry& entry,

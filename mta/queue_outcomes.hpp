@@ -13,4 +13,7 @@ inline bool is_final(const v1::RecipientProgress& progress) { return progress.st
 // together do not all come back in the same second.
 double retry_jitter();
 
+// The NOTIFY bits (RFC 3461) the envelope gives `address`; 0 when none.
+uint32_t notify_of(const v1::Envelope& envelope, const std::string& address);
+
 }  // namespace mailpipe::mta

@@ -298,12 +298,10 @@ asio::awaitable<void> QueueRunner::run_job(std::string queue_id, bool local, std
   }
 
   if (!entry.gone) {
-    const std::vector<v1::RecipientProgress> bounced = record(queue_id, entry, due.results, started);
+    Reports reports = record(queue_id, entry, due.results, started);
     // The DSN is durable before the state that says "bounced": a crash in
     // between sends the DSN twice rather than never.
-    if (!bounced.empty() && on_bounced_ && message && !on_bounced_(queue_id, *message, bounced)) {
-      keep_unbounced(queue_id, entry, bounced, started);
-    }
+    if (message) send_reports(queue_id, entry, *message, reports, started);
   }
   entry.running.erase(destination);
   scheduler_.finished(destination);

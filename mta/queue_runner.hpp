@@ -28,6 +28,7 @@
 
 #include "mta/courier.hpp"
 #include "mta/delivery_scheduler.hpp"
+#include "mta/report_kind.hpp"
 #include "mta/mta_metrics.hpp"
 #include "mta/recipient_resolver.hpp"
 #include "mta/spool.hpp"
@@ -42,14 +43,16 @@ class QueueRunner final {
   QueueRunner(asio::io_context& io, Spool& spool, Courier& local, Courier& remote,
               const RecipientResolver& recipients, const v1::MtaConfig& config);
 
-  // Called after recipients became BOUNCED (permanent failure or expiry),
-  // with the original message, to send the DSN.
-  // Returns false when the DSN could not be made durable: those recipients
-  // then stay pending and are tried (and bounced) again later, so the
-  // sender is never left untold.
-  using OnBounced = std::function<bool(const std::string& queue_id, const v1::SpoolMessage& original,
-                                       const std::vector<v1::RecipientProgress>& bounced)>;
-  void set_on_bounced(OnBounced on_bounced) { on_bounced_ = std::move(on_bounced); }
+  // Called with the original message to send a DSN: for recipients that
+  // became BOUNCED (permanent failure or expiry), that are still deferred
+  // retry.delay_warning_ms after arrival (once), or that were delivered or
+  // relayed (the report's sender decides who asked for it).
+  // Returns false when the DSN could not be made durable: bounced
+  // recipients then stay pending and are tried (and bounced) again later,
+  // so the sender is never left untold; delayed ones are warned next time.
+  using OnReport = std::function<bool(const std::string& queue_id, const v1::SpoolMessage& original, ReportKind kind,
+                                      const std::vector<v1::RecipientProgress>& recipients)>;
+  void set_on_report(OnReport on_report) { on_report_ = std::move(on_report); }
   void set_metrics(MtaMetrics* metrics) { metrics_ = metrics; }
   // Where the spool writes after an attempt run; none: on the event loop.
   void set_blocking_work(BlockingWork* work) { work_ = work; }
@@ -132,10 +135,20 @@ class QueueRunner final {
   // Bounced recipients whose DSN could not be queued go back to pending.
   void keep_unbounced(const std::string& queue_id, Entry& entry, const std::vector<v1::RecipientProgress>& bounced,
                       int64_t now_ms);
-  // Applies outcomes to the in-memory state; returns the newly bounced.
-  std::vector<v1::RecipientProgress> record(const std::string& queue_id, Entry& entry,
-                                            const std::map<std::string, v1::RecipientResult>& results,
-                                            int64_t now_ms);
+  // The recipients of one job's outcomes that a report is due for.
+  struct Reports {
+    std::vector<v1::RecipientProgress> bounced;    // newly BOUNCED
+    std::vector<v1::RecipientProgress> delayed;    // deferred past delay_warning_ms, not warned before
+    std::vector<v1::RecipientProgress> delivered;  // into a local mailbox
+    std::vector<v1::RecipientProgress> relayed;    // to a next hop that reports nothing (no DSN)
+  };
+  // Applies outcomes to the in-memory state; says what to report.
+  Reports record(const std::string& queue_id, Entry& entry, const std::map<std::string, v1::RecipientResult>& results,
+                 int64_t now_ms);
+  // Hands the reports to on_report_; undoes what a report that could not
+  // be queued was to close (bounced back to pending, delayed unwarned).
+  void send_reports(const std::string& queue_id, Entry& entry, const v1::SpoolMessage& message, Reports& reports,
+                    int64_t now_ms);
   // The message of an attempt: the committed one if held, else the spool's.
   asio::awaitable<std::variant<std::shared_ptr<v1::SpoolMessage>, IoError>> message_for(const std::string& queue_id,
                                                                                          Entry& entry);
@@ -150,7 +163,7 @@ class QueueRunner final {
   Courier& local_;
   Courier& remote_;
   const RecipientResolver& recipients_;
-  OnBounced on_bounced_;
+  OnReport on_report_;
   const v1::MtaConfig& config_;
   std::set<std::string> local_domains_;
   std::map<std::string, Entry> entries_;

@@ -236,6 +236,7 @@ asio::awaitable<SmtpClient::TransactionOutcome> SmtpClient::transaction(Session&
     attempt.results[rcpt] = reply ? smtp::client::recipient_result(rcpt, *reply)
                                   : smtp::client::no_answer(rcpt, mx_name + ": " + channel.error().text);
     attempt.results[rcpt].set_remote_mta(mx_name);
+    attempt.results[rcpt].set_dsn_passed_on(ext.dsn);
   }
   log::debug("smtp_transaction").kv("queue_id", message.queue_id).kv("relay", mx_name)
       .kv("tls", channel.tls_description()).kv("reusable", result.reusable);

@@ -51,13 +51,14 @@ def mx_session(test, ehlo=None):
     return smtp
 
 
-def submit_as_demo(test, recipients, subject, body):
-    """One message from demo through the MSA, each RCPT and the data
-    checked for 250; the queue id (str). recipients: a list or one str."""
+def submit_as_demo(test, recipients, subject, body, rcpt_options=()):
+    """One message from demo through the MSA, each RCPT (with
+    rcpt_options, e.g. ["NOTIFY=SUCCESS"]) and the data checked for 250;
+    the queue id (str). recipients: a list or one str."""
     smtp = msa_session(test)
     smtp.mail("demo@example.test")
     for rcpt in [recipients] if isinstance(recipients, str) else recipients:
-        code, text = smtp.rcpt(rcpt)
+        code, text = smtp.rcpt(rcpt, list(rcpt_options))
         test.assertEqual(code, 250, text)
     code, text = smtp.data(b"Subject: " + subject.encode() + b"\r\n\r\n" + body)
     test.assertEqual(code, 250, text)

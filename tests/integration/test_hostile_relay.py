@@ -39,7 +39,8 @@ class RelayTestCase(ChainTestCase, PeerOutcomes):
 outbound {{ port: {self.peer_port} connect_timeout_ms: 1000 command_timeout_ms: 3000
            data_timeout_ms: 3000 {self.outbound_extra} }}
 """
-        self.chain_options["retry_overrides"] = "max_queue_lifetime_ms: 600000"
+        self.chain_options["retry_overrides"] = (self.chain_options.get("retry_overrides", "") +
+                                                 " max_queue_lifetime_ms: 600000").strip()
         super().setUp()
         self.prepare_chain()
         self.chain.start_all()
