@@ -214,25 +214,16 @@ std::string human_part(const std::string& host, ReportKind kind, const std::vect
   out += "This is the mail system at host " + host + ".\r\n\r\n";
   if (kind != ReportKind::failed) {
     out += report_opening(kind);
-    out += "\r\n                   The mail system\r\n";
-    for (const FailedRecipient* r : failed) {
-      std::string line = "<" + sanitize(r->address) + ">:";
-      const std::string remote = sanitize(r->remote_mta);
-      if (!remote.empty()) line += " host " + remote + " said:";
-      const std::string reply = reply_text(r->status);
-      if (!reply.empty()) line += " " + reply;
-      out += crlf;
-      append_folded(out, "", line, "    ");
-    }
-    return out;
+    out += "\r\n";
+  } else {
+    out += "I'm sorry to have to inform you that your message could not\r\n";
+    out += "be delivered to one or more recipients. ";
+    out += headers_only ? "It was too large to return\r\nin full; its headers are attached below.\r\n\r\n"
+                        : "It's attached below.\r\n\r\n";
+    out += "For further assistance, please send mail to postmaster.\r\n\r\n";
+    out += "If you do so, please include this problem report. You can\r\n";
+    out += "delete your own text from the attached returned message.\r\n\r\n";
   }
-  out += "I'm sorry to have to inform you that your message could not\r\n";
-  out += "be delivered to one or more recipients. ";
-  out += headers_only ? "It was too large to return\r\nin full; its headers are attached below.\r\n\r\n"
-                      : "It's attached below.\r\n\r\n";
-  out += "For further assistance, please send mail to postmaster.\r\n\r\n";
-  out += "If you do so, please include this problem report. You can\r\n";
-  out += "delete your own text from the attached returned message.\r\n\r\n";
   out += "                   The mail system\r\n";
   for (const FailedRecipient* r : failed) {
     // Everything here is network input, so it all goes through the folding
@@ -241,7 +232,11 @@ std::string human_part(const std::string& host, ReportKind kind, const std::vect
     const std::string remote = sanitize(r->remote_mta);
     if (!remote.empty()) line += " host " + remote + " said:";
     const std::string reply = reply_text(r->status);
-    line += " " + (reply.empty() ? dsn_status(r->status, ReportKind::failed) + " delivery failed" : reply);
+    if (!reply.empty()) {
+      line += " " + reply;
+    } else if (kind == ReportKind::failed) {
+      line += " " + dsn_status(r->status, kind) + " delivery failed";
+    }
     out += crlf;
     append_folded(out, "", line, "    ");
   }
