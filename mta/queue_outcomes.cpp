@@ -34,14 +34,15 @@ QueueRunner::Reports QueueRunner::record(const std::string& queue_id, Entry& ent
     *progress.mutable_last_status() = result.status();
     progress.set_last_remote_mta(result.remote_mta());
     const auto& status = result.status();
-    const std::string relay = is_local(progress.address()) ? "mda" : result.remote_mta().empty() ? "none" : result.remote_mta();
+    const bool local = is_local(progress.address());
+    const std::string relay = local ? "mda" : result.remote_mta().empty() ? "none" : result.remote_mta();
 
-    const char* destination = is_local(progress.address()) ? "local" : "remote";
+    const char* destination = local ? "local" : "remote";
     if (result.outcome() == v1::DELIVERED) {
       progress.set_state(v1::RECIPIENT_DELIVERED);
       if (metrics_) metrics_->recipient_outcome(destination, "delivered", static_cast<double>(delay_ms) / 1000.0);
       if (wants_report(ReportKind::delivered, notify_of(entry.envelope, progress.address()))) {
-        if (is_local(progress.address())) {
+        if (local) {
           reports.delivered.push_back(progress);
         } else if (!result.dsn_passed_on()) {
           reports.relayed.push_back(progress);

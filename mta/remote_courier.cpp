@@ -87,8 +87,7 @@ std::string domain_of(const std::string& address) {
 }  // namespace
 
 RemoteCourier::RemoteCourier(asio::io_context& io, const v1::MtaConfig& config, MxResolver& resolver)
-    : io_(io),
-      config_(config),
+    : config_(config),
       resolver_(resolver),
       verify_context_(smtp::client::make_client_tls_context({true, config.outbound().ca_file()})),
       opportunistic_context_(smtp::client::make_client_tls_context({false, ""})),

@@ -41,7 +41,6 @@ class RemoteCourier final : public Courier {
 
   bool is_own_endpoint(const asio::ip::tcp::endpoint& endpoint) const;
 
-  asio::io_context& io_;
   const v1::MtaConfig& config_;
   MxResolver& resolver_;
   asio::ssl::context verify_context_;
